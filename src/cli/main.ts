@@ -1,0 +1,281 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { createApiKey, listApiKeys, revokeApiKey } from '../auth/api-keys.js';
+import { type Database, openDatabase, resolveDatabaseTarget } from '../db/index.js';
+import { loadDemo } from '../demo/load.js';
+import { API_KEY_ROLES, type ApiKeyRole, RECORD_TYPES, type RecordType } from '../domain/vocabulary.js';
+import { isAppError } from '../errors.js';
+import { importFile } from '../ingest/import-file.js';
+import { serve } from '../server/serve.js';
+import { VERSION } from '../version.js';
+import { bootstrap } from '../workspace/bootstrap.js';
+import { createWorkspace, DEFAULT_WORKSPACE, getWorkspace, listWorkspaces } from '../workspace/workspaces.js';
+import { progressReporter } from './progress.js';
+
+const integer = (name: string, min: number, max: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
+  return n;
+};
+
+const dataOption = () =>
+  new Option('--data <dir>', 'embedded database directory (ignored when DATABASE_URL is set)').default(
+    './data',
+  );
+const workspaceOption = () => new Option('--workspace <name>', 'workspace').default(DEFAULT_WORKSPACE);
+
+/** Opens the selected database for one command, prepared as `serve` would, and closes it after. */
+const withDatabase = async <T>(
+  dataDir: string,
+  command: string,
+  run: (database: Database) => Promise<T>,
+): Promise<T> => {
+  const database = await openDatabase(resolveDatabaseTarget(dataDir), { command });
+  try {
+    const first = await bootstrap(database.db, process.env.TOUCHPOINT_ADMIN_KEY?.trim());
+    if (first.adminKey && !first.keyFromEnvironment) {
+      console.log(
+        `Created workspace "${DEFAULT_WORKSPACE}" and its admin API key (shown only this once):\n  ${first.adminKey}`,
+      );
+    }
+    return await run(database);
+  } finally {
+    await database.close();
+  }
+};
+
+const formatSummary = (s: {
+  created: number;
+  updated: number;
+  unchanged: number;
+  customersCreated: number;
+}) =>
+  `${s.created.toLocaleString('en')} created, ${s.updated.toLocaleString('en')} updated, ` +
+  `${s.unchanged.toLocaleString('en')} unchanged` +
+  (s.customersCreated > 0
+    ? `; ${s.customersCreated.toLocaleString('en')} customers created from references`
+    : '');
+
+export const buildCli = (): Command => {
+  const program = new Command('touchpoint')
+    .description('Touchpoint: customer experience management. Measure every encounter, act on the bad ones.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('serve')
+    .description('start the API (embedded database in --data, or DATABASE_URL)')
+    .option('--port <port>', 'port', integer('--port', 0, 65535), 3000)
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .addOption(dataOption())
+    .option('--demo', 'load the demo data set into workspace "default" on first start')
+    .action(async (options: { port: number; host: string; data: string; demo?: boolean }) => {
+      const server = await serve({
+        port: options.port,
+        host: options.host,
+        dataDir: options.data,
+        demo: options.demo,
+      });
+      const stop = () => {
+        server.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  program
+    .command('import')
+    .description('import a CSV (with header row) or NDJSON file of records, upserted by externalId')
+    .argument('<file>', 'the file to import')
+    .addOption(new Option('--type <type>', 'what the file holds').choices(RECORD_TYPES).makeOptionMandatory())
+    .option(
+      '--map <mapping>',
+      'source column → field, e.g. "Customer ID=customerId,Inflight wifi service=answers.wifi" (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .addOption(
+      new Option('--format <format>', 'file format (default: from the file name)').choices(['csv', 'ndjson']),
+    )
+    .option('--batch-size <n>', 'records per transaction', integer('--batch-size', 1, 10_000), 5000)
+    .addOption(dataOption())
+    .addOption(workspaceOption())
+    .action(
+      async (
+        file: string,
+        options: {
+          type: RecordType;
+          map: string[];
+          format?: 'csv' | 'ndjson';
+          batchSize: number;
+          data: string;
+          workspace: string;
+        },
+      ) => {
+        await withDatabase(options.data, 'import', async ({ db }) => {
+          const workspace = await getWorkspace(db, options.workspace);
+          const reporter = progressReporter(`Importing ${options.type}`);
+          let summary: Awaited<ReturnType<typeof importFile>>;
+          try {
+            summary = await importFile(db, workspace.id, {
+              file,
+              type: options.type,
+              map: options.map,
+              format: options.format,
+              batchSize: options.batchSize,
+              onProgress: (progress) => reporter.update(progress),
+              onIgnoredColumns: (columns) => {
+                if (columns.length > 0) {
+                  console.error(
+                    `Ignoring columns that match no ${options.type} field: ${columns.join(', ')} ` +
+                      `(map them with --map "Column=field", e.g. --map "${columns[0]}=attributes.${columns[0]?.replace(/\W+/g, '_').toLowerCase()}")`,
+                  );
+                }
+              },
+            });
+          } finally {
+            reporter.stop();
+          }
+          const seconds = summary.elapsedMs / 1000;
+          console.log(
+            `Imported ${summary.rows.toLocaleString('en')} rows of ${options.type} from ${file} in ${seconds.toFixed(1)}s ` +
+              `(${Math.round(summary.rows / Math.max(seconds, 0.001)).toLocaleString('en')} rows/s): ${formatSummary(summary)}.`,
+          );
+          if (summary.rejectsFile) {
+            console.log(
+              `${summary.rejected.toLocaleString('en')} rows rejected; see ${summary.rejectsFile} for each row and its reasons.`,
+            );
+            process.exitCode = 2;
+          } else {
+            console.log('No rows rejected.');
+          }
+        });
+      },
+    );
+
+  program
+    .command('demo')
+    .description(
+      'load the demo data set (a year of customers, contacts, feedback and events with planted effects)',
+    )
+    .addOption(dataOption())
+    .addOption(workspaceOption())
+    .option('--customers <n>', 'number of customers', integer('--customers', 10, 1_000_000), 3000)
+    .option('--seed <n>', 'random seed', integer('--seed', 0, 2 ** 31), 20261122)
+    .action(async (options: { data: string; workspace: string; customers: number; seed: number }) => {
+      await withDatabase(options.data, 'demo', async ({ db }) => {
+        const workspace = await getWorkspace(db, options.workspace);
+        await loadDemo(db, workspace.id, {
+          customers: options.customers,
+          seed: options.seed,
+          print: (line) => console.log(line),
+        });
+        console.log(
+          `Demo data loaded into workspace "${workspace.slug}". See docs/demo-data.md for its planted effects.`,
+        );
+      });
+    });
+
+  const keys = program.command('keys').description('API keys of a workspace');
+  keys
+    .command('create')
+    .description('create an API key and print it (it is shown only once)')
+    .addOption(
+      new Option('--role <role>', 'admin: everything; write: ingest; read: read')
+        .choices(API_KEY_ROLES)
+        .makeOptionMandatory(),
+    )
+    .option('--name <name>', 'what the key is for')
+    .addOption(dataOption())
+    .addOption(workspaceOption())
+    .action(async (options: { role: ApiKeyRole; name?: string; data: string; workspace: string }) => {
+      await withDatabase(options.data, 'keys create', async ({ db }) => {
+        const workspace = await getWorkspace(db, options.workspace);
+        const { key, info } = await createApiKey(
+          db,
+          workspace.id,
+          options.role,
+          options.name ?? `${options.role} key`,
+        );
+        console.error(
+          `Created ${info.role} key ${info.id} ("${info.name}") for workspace "${workspace.slug}". It is shown only now:`,
+        );
+        console.log(key);
+      });
+    });
+  keys
+    .command('list')
+    .description('list the API keys (never the keys themselves)')
+    .addOption(dataOption())
+    .addOption(workspaceOption())
+    .action(async (options: { data: string; workspace: string }) => {
+      await withDatabase(options.data, 'keys list', async ({ db }) => {
+        const workspace = await getWorkspace(db, options.workspace);
+        for (const key of await listApiKeys(db, workspace.id)) {
+          console.log(
+            `${key.id}\t${key.role}\t${key.prefix}…\t${key.name}\tcreated ${key.createdAt.toISOString()}` +
+              (key.revokedAt ? `\trevoked ${key.revokedAt.toISOString()}` : ''),
+          );
+        }
+      });
+    });
+  keys
+    .command('revoke')
+    .description('revoke an API key by its id (see keys list)')
+    .argument('<id>', 'key id', integer('id', 1, Number.MAX_SAFE_INTEGER))
+    .addOption(dataOption())
+    .addOption(workspaceOption())
+    .action(async (id: number, options: { data: string; workspace: string }) => {
+      await withDatabase(options.data, 'keys revoke', async ({ db }) => {
+        const workspace = await getWorkspace(db, options.workspace);
+        const key = await revokeApiKey(db, workspace.id, id);
+        console.log(`Revoked key ${key.id} ("${key.name}").`);
+      });
+    });
+
+  const workspaces = program
+    .command('workspaces')
+    .description('workspaces (tenants); each has its own data and keys');
+  workspaces
+    .command('create')
+    .description('create a workspace and print its first admin API key')
+    .argument('<name>', 'lowercase letters, digits and dashes')
+    .addOption(dataOption())
+    .action(async (name: string, options: { data: string }) => {
+      await withDatabase(options.data, 'workspaces create', async ({ db }) => {
+        const workspace = await createWorkspace(db, name);
+        const { key } = await createApiKey(db, workspace.id, 'admin', 'first admin key');
+        console.error(`Created workspace "${workspace.slug}" and its admin API key (shown only now):`);
+        console.log(key);
+      });
+    });
+  workspaces
+    .command('list')
+    .description('list the workspaces')
+    .addOption(dataOption())
+    .action(async (options: { data: string }) => {
+      await withDatabase(options.data, 'workspaces list', async ({ db }) => {
+        for (const workspace of await listWorkspaces(db)) console.log(`${workspace.slug}\t${workspace.name}`);
+      });
+    });
+
+  return program;
+};
+
+/** Runs the command line; errors are printed with what to do next, never as a stack trace for bad input. */
+export const runCli = async (argv: string[]): Promise<void> => {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (error) {
+    if (isAppError(error)) {
+      console.error(`Error: ${error.message}`);
+      for (const detail of error.details) console.error(`  ${detail.path}: ${detail.message}`);
+    } else {
+      console.error(error);
+    }
+    process.exitCode = 1;
+  }
+};

@@ -1,0 +1,113 @@
+import type { PGlite, Results } from '@electric-sql/pglite';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely';
+
+/**
+ * Kysely dialect for an embedded PGlite database.
+ *
+ * PGlite is a single connection. Kysely may run several requests at once, so the driver hands the
+ * one connection to a single Kysely "connection" at a time: `acquireConnection` waits until the
+ * previous holder has released it. Without that, two concurrent transactions would interleave their
+ * statements inside one PostgreSQL session.
+ */
+export class PGliteDialect implements Dialect {
+  constructor(private readonly pglite: PGlite) {}
+  createAdapter() {
+    return new PostgresAdapter();
+  }
+  createDriver(): Driver {
+    return new PGliteDriver(this.pglite);
+  }
+  createIntrospector(db: Kysely<unknown>) {
+    return new PostgresIntrospector(db);
+  }
+  createQueryCompiler() {
+    return new PostgresQueryCompiler();
+  }
+}
+
+class PGliteDriver implements Driver {
+  private queue: Promise<void> = Promise.resolve();
+  private readonly connection: PGliteConnection;
+  private releaseCurrent: (() => void) | null = null;
+
+  constructor(pglite: PGlite) {
+    this.connection = new PGliteConnection(pglite);
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const previous = this.queue;
+    let release!: () => void;
+    this.queue = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    this.releaseCurrent = release;
+    return this.connection;
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    let statement = 'begin';
+    if (settings.isolationLevel) statement += ` isolation level ${settings.isolationLevel}`;
+    if (settings.accessMode) statement += ` ${settings.accessMode}`;
+    await connection.executeQuery(CompiledQuery.raw(statement));
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  async releaseConnection(): Promise<void> {
+    const release = this.releaseCurrent;
+    this.releaseCurrent = null;
+    release?.();
+  }
+
+  async destroy(): Promise<void> {
+    // The PGlite instance is owned (and closed) by the caller that opened it.
+  }
+}
+
+class PGliteConnection implements DatabaseConnection {
+  constructor(private readonly pglite: PGlite) {}
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    // Without parameters the simple protocol is used, as node-postgres does, so that a migration
+    // file with several statements runs as one query.
+    const result: Results<R> =
+      compiledQuery.parameters.length === 0
+        ? (((await this.pglite.exec(compiledQuery.sql)).at(-1) as Results<R> | undefined) ?? {
+            rows: [],
+            fields: [],
+          })
+        : await this.pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters]);
+    const command = result.command?.toUpperCase();
+    const changes =
+      command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
+    return {
+      rows: result.rows as R[],
+      numAffectedRows: changes && result.affectedRows !== undefined ? BigInt(result.affectedRows) : undefined,
+    };
+  }
+
+  // biome-ignore lint/correctness/useYield: streaming is not supported by PGlite; fail loudly.
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('Streaming queries are not supported on the embedded database');
+  }
+}

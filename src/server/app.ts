@@ -1,0 +1,117 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import secureJson from 'secure-json-parse';
+import type { Database } from '../db/index.js';
+import { AppError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { registerAuth } from './auth.js';
+import { registerErrorHandling } from './errors.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
+import { healthRoutes } from './routes/health.js';
+import { recordRoutes } from './routes/records.js';
+import { zodValidatorCompiler } from './validator.js';
+
+export type App = FastifyInstance;
+
+export interface AppOptions {
+  database: Database;
+  logger?: Logger | false;
+}
+
+/** Largest request body: a batch of 10,000 records with long comments fits comfortably. */
+export const BODY_LIMIT = 64 * 1024 * 1024;
+
+const FASTIFY_OPTIONS = {
+  bodyLimit: BODY_LIMIT,
+  logController: new LogController({ disableRequestLogging: true }),
+  routerOptions: { ignoreTrailingSlash: true },
+};
+
+/**
+ * The HTTP application: API, OpenAPI document and docs page. Listening is left to the caller, so
+ * tests drive it with `app.inject()` and `serve` binds it to a port.
+ */
+export const buildApp = async ({ database, logger = false }: AppOptions): Promise<App> => {
+  const app = (logger
+    ? Fastify({ loggerInstance: logger as FastifyBaseLogger, ...FASTIFY_OPTIONS })
+    : Fastify({ logger: false, ...FASTIFY_OPTIONS })) as unknown as FastifyInstance;
+
+  app.setValidatorCompiler(zodValidatorCompiler);
+  // Responses are built by our own mappers; their schemas document the API, not re-check it.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  registerErrorHandling(app);
+  // Fastify's own JSON parser hides where the JSON breaks; this one says it.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
+    if (text === '') {
+      done(
+        new AppError(400, 'invalid_json', 'The body is empty; send a JSON object or an array of objects.'),
+        undefined,
+      );
+      return;
+    }
+    try {
+      done(
+        null,
+        secureJson.parse(text as string, undefined, { protoAction: 'remove', constructorAction: 'remove' }),
+      );
+    } catch (error) {
+      done(
+        new AppError(400, 'invalid_json', `The body is not valid JSON: ${(error as Error).message}`),
+        undefined,
+      );
+    }
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Touchpoint API',
+        version: VERSION,
+        description:
+          'Customer experience management: ingest customers, interactions, feedback and business events; ' +
+          'read customer profiles with their cross-channel timeline. All requests except /healthz and the ' +
+          'documentation need `Authorization: Bearer <api key>`. Errors have the shape ' +
+          '`{"error":{"code","message","details":[{"path","message"}]}}`.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+      tags: [
+        {
+          name: 'ingest',
+          description: 'Write records: one object or an array of up to 10,000, upserted by externalId.',
+        },
+        { name: 'records', description: 'Read customer profiles, timelines and single records.' },
+        { name: 'admin', description: 'API keys of the workspace (admin keys only).' },
+        { name: 'system', description: 'Health and documentation.' },
+      ],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  registerAuth(app, database.db);
+  await app.register(healthRoutes, { database });
+  await app.register(recordRoutes, { db: database.db });
+  await app.register(apiKeyRoutes, { db: database.db });
+
+  app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () =>
+    app.swagger(),
+  );
+  app.get('/', { schema: { hide: true }, config: { access: 'public' } }, async (_request, reply) =>
+    reply
+      .type('text/html')
+      .send(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Touchpoint</title></head><body>' +
+          '<h1>Touchpoint is running</h1><p>API documentation: <a href="/docs">/docs</a> · ' +
+          'OpenAPI: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a> · Health: <a href="/healthz">/healthz</a></p>' +
+          '</body></html>',
+      ),
+  );
+  await app.ready();
+  return app;
+};

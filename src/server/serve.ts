@@ -1,0 +1,87 @@
+import type { AddressInfo } from 'node:net';
+import { type Database, openDatabase, resolveDatabaseTarget } from '../db/index.js';
+import { demoLoadedAt, loadDemo } from '../demo/load.js';
+import { AppError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { bootstrap } from '../workspace/bootstrap.js';
+import { DEFAULT_WORKSPACE, getWorkspace } from '../workspace/workspaces.js';
+import { type App, buildApp } from './app.js';
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  demo?: boolean;
+  /** Where messages for people go (the listening line, the first admin key). */
+  print?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  app: App;
+  database: Database;
+  close(): Promise<void>;
+}
+
+/** Opens the database, prepares it on first start, and serves the API until closed. */
+export const serve = async (options: ServeOptions): Promise<RunningServer> => {
+  const print = options.print ?? ((line: string) => console.log(line));
+  const logger = createLogger();
+  const database = await openDatabase(resolveDatabaseTarget(options.dataDir), { command: 'serve' });
+  let app: App | undefined;
+  try {
+    const first = await bootstrap(database.db, process.env.TOUCHPOINT_ADMIN_KEY?.trim());
+    if (first.adminKey && !first.keyFromEnvironment) {
+      print(`Created workspace "${DEFAULT_WORKSPACE}" and its admin API key (shown only this once):`);
+      print(`  ${first.adminKey}`);
+    } else if (first.adminKey) {
+      print(`Created workspace "${DEFAULT_WORKSPACE}"; TOUCHPOINT_ADMIN_KEY is its admin API key.`);
+    }
+    if (first.warning) print(`Warning: ${first.warning}`);
+    if (options.demo) {
+      const workspace = await getWorkspace(database.db, DEFAULT_WORKSPACE);
+      const loadedAt = await demoLoadedAt(database.db, workspace.id);
+      if (loadedAt) print(`Demo data already loaded (${loadedAt}); run "npx touchpoint demo" to refresh it.`);
+      else {
+        print('Loading the demo data set…');
+        await loadDemo(database.db, workspace.id, { print });
+      }
+    }
+    app = await buildApp({ database, logger });
+    try {
+      await app.listen({ port: options.port, host: options.host });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new AppError(
+          409,
+          'port_in_use',
+          `Port ${options.port} is in use on ${options.host}; start with another --port`,
+        );
+      }
+      throw error;
+    }
+  } catch (error) {
+    await app?.close();
+    await database.close();
+    throw error;
+  }
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  database.announce(url);
+  print(`Touchpoint listening on ${url}`);
+  const running = app;
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    app: running,
+    database,
+    close: () => {
+      closing ??= (async () => {
+        await running.close();
+        await database.close();
+      })();
+      return closing;
+    },
+  };
+};
