@@ -48,12 +48,9 @@ const attributes = keyed(scalar, 'attributes').describe(
 );
 
 const answers = keyed(
-  z.union(
-    [string(20_000), z.number(), z.boolean(), z.null(), z.array(string(2000)).max(100)],
-    {
-      error: 'must be a string, number, boolean, null or a list of strings',
-    },
-  ),
+  z.union([string(20_000), z.number(), z.boolean(), z.null(), z.array(string(2000)).max(100)], {
+    error: 'must be a string, number, boolean, null or a list of strings',
+  }),
   'answers',
 ).describe('Survey answers beyond NPS/CSAT/CES, by question key; e.g. {"wifi": 2, "comment": "…"}.');
 
