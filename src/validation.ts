@@ -31,6 +31,7 @@ z.config({
         if (issue.origin === 'array') return `must have at most ${issue.maximum} items`;
         return `must be ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}, got ${describe(issue.input)}`;
       case 'invalid_value':
+        if (issue.input === undefined) return 'is required';
         return `must be one of ${issue.values.map(String).join(', ')}; got ${describe(issue.input)}`;
       case 'invalid_format':
         return issue.format === 'email'

@@ -65,7 +65,12 @@ export const buildCli = (): Command => {
   program
     .command('serve')
     .description('start the API (embedded database in --data, or DATABASE_URL)')
-    .option('--port <port>', 'port', integer('--port', 0, 65535), 3000)
+    .option(
+      '--port <port>',
+      'port (default: $PORT or 3000)',
+      integer('--port', 0, 65535),
+      Number(process.env.PORT) || 3000,
+    )
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .addOption(dataOption())
     .option('--demo', 'load the demo data set into workspace "default" on first start')

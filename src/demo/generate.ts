@@ -24,7 +24,7 @@ export interface DemoOptions {
   /** Number of customers (default 3,000). */
   customers?: number;
   seed?: number;
-  /** The last day of the year of data (default: today, UTC midnight). */
+  /** The data runs up to the start of this day, UTC (default: today). */
   anchor?: Date;
 }
 
@@ -352,7 +352,7 @@ export const generateDemo = (options: DemoOptions = {}): DemoData => {
           source: 'survey',
           channel,
           touchpoint,
-          occurredAt: new Date(Math.min(at, end + dayMs - 1)).toISOString(),
+          occurredAt: new Date(Math.min(at, end)).toISOString(),
           nps: asksNps ? nps : null,
           csat,
           ces,
@@ -368,7 +368,7 @@ export const generateDemo = (options: DemoOptions = {}): DemoData => {
           source: 'complaint',
           channel: 'email',
           touchpoint,
-          occurredAt: new Date(Math.min(at + dayMs * rnd.next(), end + dayMs - 1)).toISOString(),
+          occurredAt: new Date(Math.min(at + dayMs * rnd.next(), end)).toISOString(),
           text: `Formal complaint: ${comment}`,
         });
       } else if ((channel === 'store' || channel === 'web') && rnd.chance(0.05)) {
@@ -379,7 +379,7 @@ export const generateDemo = (options: DemoOptions = {}): DemoData => {
           source: 'review',
           channel: 'web',
           touchpoint,
-          occurredAt: new Date(Math.min(at + dayMs * 2 * rnd.next(), end + dayMs - 1)).toISOString(),
+          occurredAt: new Date(Math.min(at + dayMs * 2 * rnd.next(), end)).toISOString(),
           csat: clamp(Math.round(1 + score * 0.42), 1, 5),
           text: comment,
         });

@@ -38,7 +38,7 @@ export const parseTimestamp = (text: string): Date | null => {
     const digits = zone.slice(1).replace(':', '');
     const oh = Number(digits.slice(0, 2));
     const om = Number(digits.slice(2) || '0');
-    if (oh > 18 || om > 59) return null;
+    if (om > 59 || oh * 60 + om > 18 * 60) return null;
     offsetMinutes = sign * (oh * 60 + om);
   }
   const ms = Number(frac.padEnd(3, '0').slice(0, 3));

@@ -32,21 +32,28 @@ const normalise = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '')
  */
 export const parseFieldMap = (type: RecordType, specs: string[]): Map<string, Target> => {
   const fields = fieldsOf(type);
+  const known = [
+    ...fields,
+    ...fields.filter((f) => f === 'answers' || f === 'attributes').map((f) => `${f}.X`),
+  ];
   const map = new Map<string, Target>();
   for (const spec of specs.flatMap((s) => s.split(','))) {
     if (spec.trim() === '') continue;
     const at = spec.lastIndexOf('=');
     if (at <= 0 || at === spec.length - 1) {
-      throw new AppError(400, 'bad_map', `--map entry "${spec}" must look like "Source column=field"`);
+      throw new AppError(
+        400,
+        'bad_map',
+        `--map entry "${spec}" must look like "Source column=field". Fields of ${type}: ${known.join(', ')}`,
+      );
     }
     const source = spec.slice(0, at).trim();
     const target = parseTarget(type, spec.slice(at + 1).trim(), fields);
     if (!target) {
-      const nested = fields.filter((f) => f === 'answers' || f === 'attributes').map((f) => `${f}.X`);
       throw new AppError(
         400,
         'bad_map',
-        `--map target "${spec.slice(at + 1).trim()}" is not a field of ${type}. Fields: ${[...fields, ...nested].join(', ')}`,
+        `--map target "${spec.slice(at + 1).trim()}" is not a field of ${type}. Fields: ${known.join(', ')}`,
       );
     }
     map.set(source, target);

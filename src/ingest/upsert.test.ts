@@ -365,6 +365,29 @@ describeEachDatabase('upsertRecords', (database) => {
     expect(Number(count)).toBe(10_000);
   });
 
+  test('the same new records sent twice at once are stored once, and reported created once', async () => {
+    const ws = await createTestWorkspace(db());
+    const batch = valid(
+      'feedback',
+      Array.from({ length: 300 }, (_, i) => ({
+        externalId: `F-${i}`,
+        customerId: `C-${i % 40}`,
+        occurredAt: '2026-05-01',
+        nps: i % 11,
+      })),
+    );
+    const results = await Promise.all([0, 1, 2].map(() => upsertRecords(db(), ws.id, 'feedback', batch)));
+    expect(results.reduce((sum, r) => sum + r.created, 0)).toBe(300);
+    expect(results.reduce((sum, r) => sum + r.unchanged, 0)).toBe(600);
+    expect(results.reduce((sum, r) => sum + r.customersCreated, 0)).toBe(40);
+    const { count } = await db()
+      .selectFrom('feedback')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('workspace_id', '=', ws.id)
+      .executeTakeFirstOrThrow();
+    expect(Number(count)).toBe(300);
+  });
+
   test('concurrent batches touching the same customers all land, once', async () => {
     const ws = await createTestWorkspace(db());
     const batches = Array.from({ length: 6 }, (_, b) =>

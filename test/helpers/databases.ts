@@ -51,11 +51,7 @@ export const describeEachDatabase = (
 ) => {
   for (const kind of ['pglite', 'postgres'] as const) {
     const unavailable = kind === 'postgres' && !inject('postgresUrl');
-    if (unavailable) {
-      describe.skip(`${name} [postgres] — ${skipMessage()}`, () => {});
-      continue;
-    }
-    describe(`${name} [${kind}]`, () => {
+    describe.skipIf(unavailable)(`${name} [${kind}]${unavailable ? ` — ${skipMessage()}` : ''}`, () => {
       let opened: Awaited<ReturnType<typeof openTestDatabase>> | undefined;
       beforeAll(async () => {
         opened = await openTestDatabase(kind);

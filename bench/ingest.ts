@@ -1,0 +1,249 @@
+/**
+ * Ingestion benchmarks (issue: core platform). Run with `npm run bench:ingest`; options:
+ *   --db pglite,postgres   --only start,http,import,single   --runs 3   --http-records 200000   --csv-rows 1000000
+ * Prints a Markdown table for docs/benchmarks.md and writes the raw figures to .tmp/bench/.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createReadStream, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { PGlite } from '@electric-sql/pglite';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { packageRoot } from '../src/paths.js';
+import { COPY_REFERENCE_TABLE, CSV_HEADER, ensureCsv, feedbackCsvLine, feedbackRecord } from './data.js';
+import {
+  ADMIN_KEY,
+  BENCH_DIR,
+  cleanupTemplate,
+  fmt,
+  freshEmbeddedDir,
+  freshServerDatabase,
+  machine,
+  median,
+  postgresVersion,
+  rssMb,
+  startPostgres,
+  startServer,
+} from './lib.js';
+
+const { values: args } = parseArgs({
+  options: {
+    db: { type: 'string', default: 'pglite,postgres' },
+    only: { type: 'string', default: 'start,http,import,single' },
+    runs: { type: 'string', default: '3' },
+    'http-records': { type: 'string', default: '200000' },
+    'csv-rows': { type: 'string', default: '1000000' },
+  },
+});
+const kinds = (args.db as string).split(',') as ('pglite' | 'postgres')[];
+const only = new Set((args.only as string).split(','));
+const runs = Number(args.runs);
+const httpRecords = Number(args['http-records']);
+const csvRows = Number(args['csv-rows']);
+const results: Record<string, unknown> = { machine: machine() };
+const lines: string[] = [];
+const log = (line: string) => {
+  console.log(line);
+  lines.push(line);
+};
+
+/** Where one measurement's data lives: a fresh embedded directory or a fresh server database. */
+interface Target {
+  env: Record<string, string>;
+  data: string[];
+  /** COPY of CSV text into a plain reference table of the same database, in rows/s. */
+  copyReference(csv: string | { file: string }, rows: number): Promise<number>;
+  cleanup(): void;
+}
+
+let serverUrl = '';
+let stopPostgres = () => {};
+const target = async (kind: 'pglite' | 'postgres', label: string): Promise<Target> => {
+  if (kind === 'postgres') {
+    const url = await freshServerDatabase(serverUrl, `bench_${label}`);
+    return {
+      env: { DATABASE_URL: url },
+      data: [],
+      async copyReference(csv, rows) {
+        const client = new pg.Client(url);
+        await client.connect();
+        await client.query('DROP TABLE IF EXISTS copy_reference');
+        await client.query(COPY_REFERENCE_TABLE);
+        const started = performance.now();
+        const stream = client.query(copyFrom('COPY copy_reference FROM STDIN WITH (FORMAT csv, HEADER true)'));
+        await pipeline(typeof csv === 'string' ? [csv] : createReadStream(csv.file, { highWaterMark: 1 << 20 }), stream);
+        const seconds = (performance.now() - started) / 1000;
+        await client.end();
+        return rows / seconds;
+      },
+      cleanup() {},
+    };
+  }
+  const dir = await freshEmbeddedDir();
+  return {
+    env: {},
+    data: ['--data', dir],
+    async copyReference(csv, rows) {
+      // The server has stopped: the reference runs in this process on the same database files.
+      const db = new PGlite(join(dir, 'pg'));
+      await db.waitReady;
+      await db.exec(`DROP TABLE IF EXISTS copy_reference; ${COPY_REFERENCE_TABLE}`);
+      const blob = new Blob([typeof csv === 'string' ? csv : readFileSync(csv.file)]);
+      const started = performance.now();
+      await db.query("COPY copy_reference FROM '/dev/blob' WITH (FORMAT csv, HEADER true)", [], { blob });
+      const seconds = (performance.now() - started) / 1000;
+      await db.close();
+      return rows / seconds;
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+};
+
+const post = async (url: string, body: string) => {
+  const response = await fetch(`${url}/api/v1/feedback`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body,
+  });
+  if (response.status !== 200) throw new Error(`POST failed: ${response.status} ${await response.text()}`);
+  await response.arrayBuffer();
+};
+
+/** Batches of 1,000 feedback records over HTTP, 4 requests in flight. */
+const benchHttp = async (kind: 'pglite' | 'postgres') => {
+  const bodies: string[] = [];
+  for (let i = 0; i < httpRecords; i += 1000) {
+    bodies.push(JSON.stringify(Array.from({ length: Math.min(1000, httpRecords - i) }, (_, k) => feedbackRecord(i + k))));
+  }
+  const csv = `${CSV_HEADER}\n${Array.from({ length: httpRecords }, (_, i) => feedbackCsvLine(i)).join('\n')}\n`;
+  const rates: number[] = [];
+  const references: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const t = await target(kind, `http_${run}`);
+    const server = await startServer(t.env, t.data);
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < bodies.length) await post(server.url, bodies[next++] as string);
+      }),
+    );
+    rates.push(httpRecords / ((performance.now() - started) / 1000));
+    await server.stop();
+    references.push(await t.copyReference(csv, httpRecords));
+    t.cleanup();
+    console.error(`  http ${kind} run ${run + 1}: ${fmt(rates.at(-1) as number)} records/s (COPY ${fmt(references.at(-1) as number)} rows/s)`);
+  }
+  const rate = median(rates);
+  const reference = median(references);
+  results[`http_${kind}`] = { rates, references };
+  log(
+    `| HTTP batch ingestion (1,000 feedback/request, 4 in flight, ${fmt(httpRecords)} records) | ${kind} | ${fmt(rate)} records/s | raw COPY ${fmt(reference)} rows/s | ${fmt((100 * rate) / reference, 1)}% |`,
+  );
+};
+
+/** `touchpoint import` of a 1,000,000-row CSV, with peak RSS, against raw COPY of the same file. */
+const benchImport = async (kind: 'pglite' | 'postgres') => {
+  const file = await ensureCsv(join(BENCH_DIR, `feedback-${csvRows}.csv`), csvRows);
+  const rates: number[] = [];
+  const references: number[] = [];
+  const peaks: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const t = await target(kind, `import_${run}`);
+    const started = performance.now();
+    const result = spawnSync(
+      '/usr/bin/time',
+      ['-f', 'PEAK_KB=%M', process.execPath, join(packageRoot, 'bin', 'touchpoint.js'), 'import', file, '--type', 'feedback', ...t.data],
+      { env: { ...process.env, ...t.env }, encoding: 'utf8' },
+    );
+    const seconds = (performance.now() - started) / 1000;
+    if (result.status !== 0) throw new Error(`import failed: ${result.stdout}\n${result.stderr}`);
+    rates.push(csvRows / seconds);
+    peaks.push(Number(/PEAK_KB=(\d+)/.exec(result.stderr)?.[1] ?? 0) / 1024);
+    references.push(await t.copyReference({ file }, csvRows));
+    t.cleanup();
+    console.error(`  import ${kind} run ${run + 1}: ${fmt(rates.at(-1) as number)} rows/s, peak ${fmt(peaks.at(-1) as number)} MB (COPY ${fmt(references.at(-1) as number)} rows/s)`);
+  }
+  results[`import_${kind}`] = { rates, references, peaks };
+  const rate = median(rates);
+  const reference = median(references);
+  log(
+    `| CLI import of a ${fmt(csvRows)}-row CSV (peak RSS ${fmt(Math.max(...peaks))} MB) | ${kind} | ${fmt(rate)} rows/s | raw COPY ${fmt(reference)} rows/s | ${fmt((100 * rate) / reference, 1)}% |`,
+  );
+};
+
+/** Single-record POSTs at a fixed 500 requests/s for 20 s; latency percentiles from autocannon. */
+const benchSingle = async (kind: 'pglite' | 'postgres') => {
+  const p99s: number[] = [];
+  const p50s: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const t = await target(kind, `single_${run}`);
+    const server = await startServer(t.env, t.data);
+    let i = 0;
+    const result = await autocannon({
+      url: `${server.url}/api/v1/feedback`,
+      method: 'POST',
+      connections: 20,
+      overallRate: 500,
+      duration: 20,
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      requests: [{ setupRequest: (request) => ({ ...request, body: JSON.stringify(feedbackRecord(i++, `S${run}`)) }) }],
+    });
+    await server.stop();
+    t.cleanup();
+    if (result.non2xx > 0 || result.errors > 0) throw new Error(`single POST: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    p99s.push(result.latency.p99);
+    p50s.push(result.latency.p50);
+    console.error(`  single ${kind} run ${run + 1}: ${fmt(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`);
+  }
+  results[`single_${kind}`] = { p50s, p99s };
+  log(`| Single-record POST at 500 requests/s (20 s) | ${kind} | p99 ${fmt(median(p99s), 1)} ms | p50 ${fmt(median(p50s), 1)} ms | |`);
+};
+
+/** `npm start` to ready on an existing embedded database, and idle RSS. */
+const benchStart = async () => {
+  const t = await target('pglite', 'start');
+  const first = await startServer(t.env, t.data);
+  await first.stop();
+  const times: number[] = [];
+  const rss: number[] = [];
+  for (let run = 0; run < Math.max(runs, 5); run++) {
+    const server = await startServer(t.env, t.data);
+    times.push(server.readyMs);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    rss.push(rssMb(server.process.pid as number));
+    await server.stop();
+  }
+  t.cleanup();
+  results.start = { times, rss };
+  log(`| Start to ready on an existing embedded database | pglite | ${fmt(median(times))} ms | idle RSS ${fmt(median(rss))} MB | |`);
+};
+
+execFileSync('npm', ['run', 'build'], { cwd: packageRoot, stdio: 'ignore' });
+const info = machine();
+log(`Machine: ${info.cpu}, ${info.memory}, Node ${info.node}; date ${info.date}; median of ${runs} runs.`);
+log('');
+log('| measurement | database | result | reference (same run) | ratio |');
+log('|---|---|---|---|---|');
+try {
+  if (kinds.includes('postgres')) {
+    const postgres = startPostgres();
+    serverUrl = postgres.url;
+    stopPostgres = postgres.stop;
+    results.postgres = await postgresVersion(serverUrl);
+  }
+  if (only.has('start')) await benchStart();
+  for (const kind of kinds) {
+    if (only.has('http')) await benchHttp(kind);
+    if (only.has('import')) await benchImport(kind);
+    if (only.has('single')) await benchSingle(kind);
+  }
+} finally {
+  stopPostgres();
+  cleanupTemplate();
+}
+writeFileSync(join(BENCH_DIR, `ingest-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify(results, null, 2));
+writeFileSync(join(BENCH_DIR, 'ingest-latest.md'), `${lines.join('\n')}\n`);
