@@ -1,10 +1,27 @@
-import { createWriteStream, existsSync, renameSync } from 'node:fs';
 import { once } from 'node:events';
+import { createWriteStream, existsSync, renameSync } from 'node:fs';
 
 /** Benchmark feedback: a realistic mix of scores, channels, touchpoints and comments, deterministic by index. */
 const CHANNELS = ['phone', 'email', 'chat', 'web', 'store', 'ivr'];
-const TOUCHPOINTS = ['billing', 'onboarding', 'technical_support', 'order_status', 'delivery', 'returns', 'sales', 'cancellation', 'payment', 'store_visit'];
-const TEXTS = ['Quick and friendly, sorted on the first call.', 'Waited 20 minutes on hold.', 'The invoice was wrong again.', '', 'Fine, nothing special.'];
+const TOUCHPOINTS = [
+  'billing',
+  'onboarding',
+  'technical_support',
+  'order_status',
+  'delivery',
+  'returns',
+  'sales',
+  'cancellation',
+  'payment',
+  'store_visit',
+];
+const TEXTS = [
+  'Quick and friendly, sorted on the first call.',
+  'Waited 20 minutes on hold.',
+  'The invoice was wrong again.',
+  '',
+  'Fine, nothing special.',
+];
 const START = Date.UTC(2025, 10, 1);
 
 export const CUSTOMERS = 50_000;
@@ -26,7 +43,8 @@ export const feedbackRecord = (i: number, prefix = 'F') => {
   };
 };
 
-export const CSV_HEADER = 'externalId,customerId,source,channel,touchpoint,occurredAt,nps,csat,ces,text,answers.wifi';
+export const CSV_HEADER =
+  'externalId,customerId,source,channel,touchpoint,occurredAt,nps,csat,ces,text,answers.wifi';
 
 export const feedbackCsvLine = (i: number, prefix = 'F'): string => {
   const r = feedbackRecord(i, prefix);

@@ -73,8 +73,13 @@ const target = async (kind: 'pglite' | 'postgres', label: string): Promise<Targe
         await client.query('DROP TABLE IF EXISTS copy_reference');
         await client.query(COPY_REFERENCE_TABLE);
         const started = performance.now();
-        const stream = client.query(copyFrom('COPY copy_reference FROM STDIN WITH (FORMAT csv, HEADER true)'));
-        await pipeline(typeof csv === 'string' ? [csv] : createReadStream(csv.file, { highWaterMark: 1 << 20 }), stream);
+        const stream = client.query(
+          copyFrom('COPY copy_reference FROM STDIN WITH (FORMAT csv, HEADER true)'),
+        );
+        await pipeline(
+          typeof csv === 'string' ? [csv] : createReadStream(csv.file, { highWaterMark: 1 << 20 }),
+          stream,
+        );
         const seconds = (performance.now() - started) / 1000;
         await client.end();
         return rows / seconds;
@@ -116,7 +121,11 @@ const post = async (url: string, body: string) => {
 const benchHttp = async (kind: 'pglite' | 'postgres') => {
   const bodies: string[] = [];
   for (let i = 0; i < httpRecords; i += 1000) {
-    bodies.push(JSON.stringify(Array.from({ length: Math.min(1000, httpRecords - i) }, (_, k) => feedbackRecord(i + k))));
+    bodies.push(
+      JSON.stringify(
+        Array.from({ length: Math.min(1000, httpRecords - i) }, (_, k) => feedbackRecord(i + k)),
+      ),
+    );
   }
   const csv = `${CSV_HEADER}\n${Array.from({ length: httpRecords }, (_, i) => feedbackCsvLine(i)).join('\n')}\n`;
   const rates: number[] = [];
@@ -135,7 +144,9 @@ const benchHttp = async (kind: 'pglite' | 'postgres') => {
     await server.stop();
     references.push(await t.copyReference(csv, httpRecords));
     t.cleanup();
-    console.error(`  http ${kind} run ${run + 1}: ${fmt(rates.at(-1) as number)} records/s (COPY ${fmt(references.at(-1) as number)} rows/s)`);
+    console.error(
+      `  http ${kind} run ${run + 1}: ${fmt(rates.at(-1) as number)} records/s (COPY ${fmt(references.at(-1) as number)} rows/s)`,
+    );
   }
   const rate = median(rates);
   const reference = median(references);
@@ -156,7 +167,17 @@ const benchImport = async (kind: 'pglite' | 'postgres') => {
     const started = performance.now();
     const result = spawnSync(
       '/usr/bin/time',
-      ['-f', 'PEAK_KB=%M', process.execPath, join(packageRoot, 'bin', 'touchpoint.js'), 'import', file, '--type', 'feedback', ...t.data],
+      [
+        '-f',
+        'PEAK_KB=%M',
+        process.execPath,
+        join(packageRoot, 'bin', 'touchpoint.js'),
+        'import',
+        file,
+        '--type',
+        'feedback',
+        ...t.data,
+      ],
       { env: { ...process.env, ...t.env }, encoding: 'utf8' },
     );
     const seconds = (performance.now() - started) / 1000;
@@ -165,7 +186,9 @@ const benchImport = async (kind: 'pglite' | 'postgres') => {
     peaks.push(Number(/PEAK_KB=(\d+)/.exec(result.stderr)?.[1] ?? 0) / 1024);
     references.push(await t.copyReference({ file }, csvRows));
     t.cleanup();
-    console.error(`  import ${kind} run ${run + 1}: ${fmt(rates.at(-1) as number)} rows/s, peak ${fmt(peaks.at(-1) as number)} MB (COPY ${fmt(references.at(-1) as number)} rows/s)`);
+    console.error(
+      `  import ${kind} run ${run + 1}: ${fmt(rates.at(-1) as number)} rows/s, peak ${fmt(peaks.at(-1) as number)} MB (COPY ${fmt(references.at(-1) as number)} rows/s)`,
+    );
   }
   results[`import_${kind}`] = { rates, references, peaks };
   const rate = median(rates);
@@ -190,17 +213,24 @@ const benchSingle = async (kind: 'pglite' | 'postgres') => {
       overallRate: 500,
       duration: 20,
       headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      requests: [{ setupRequest: (request) => ({ ...request, body: JSON.stringify(feedbackRecord(i++, `S${run}`)) }) }],
+      requests: [
+        { setupRequest: (request) => ({ ...request, body: JSON.stringify(feedbackRecord(i++, `S${run}`)) }) },
+      ],
     });
     await server.stop();
     t.cleanup();
-    if (result.non2xx > 0 || result.errors > 0) throw new Error(`single POST: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    if (result.non2xx > 0 || result.errors > 0)
+      throw new Error(`single POST: ${result.non2xx} non-2xx, ${result.errors} errors`);
     p99s.push(result.latency.p99);
     p50s.push(result.latency.p50);
-    console.error(`  single ${kind} run ${run + 1}: ${fmt(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`);
+    console.error(
+      `  single ${kind} run ${run + 1}: ${fmt(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`,
+    );
   }
   results[`single_${kind}`] = { p50s, p99s };
-  log(`| Single-record POST at 500 requests/s (20 s) | ${kind} | p99 ${fmt(median(p99s), 1)} ms | p50 ${fmt(median(p50s), 1)} ms | |`);
+  log(
+    `| Single-record POST at 500 requests/s (20 s) | ${kind} | p99 ${fmt(median(p99s), 1)} ms | p50 ${fmt(median(p50s), 1)} ms | |`,
+  );
 };
 
 /** `npm start` to ready on an existing embedded database, and idle RSS. */
@@ -219,7 +249,9 @@ const benchStart = async () => {
   }
   t.cleanup();
   results.start = { times, rss };
-  log(`| Start to ready on an existing embedded database | pglite | ${fmt(median(times))} ms | idle RSS ${fmt(median(rss))} MB | |`);
+  log(
+    `| Start to ready on an existing embedded database | pglite | ${fmt(median(times))} ms | idle RSS ${fmt(median(rss))} MB | |`,
+  );
 };
 
 execFileSync('npm', ['run', 'build'], { cwd: packageRoot, stdio: 'ignore' });
@@ -245,5 +277,8 @@ try {
   stopPostgres();
   cleanupTemplate();
 }
-writeFileSync(join(BENCH_DIR, `ingest-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify(results, null, 2));
+writeFileSync(
+  join(BENCH_DIR, `ingest-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
+  JSON.stringify(results, null, 2),
+);
 writeFileSync(join(BENCH_DIR, 'ingest-latest.md'), `${lines.join('\n')}\n`);

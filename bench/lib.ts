@@ -14,10 +14,13 @@ export const ADMIN_KEY = 'tp_benchmark_admin_key_0123456789';
 export const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
-export const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export const machine = () => ({
   date: new Date().toISOString().slice(0, 10),
@@ -31,7 +34,10 @@ let template: string | null = null;
 export const freshEmbeddedDir = async (): Promise<string> => {
   if (!template) {
     template = mkdtempSync(join(BENCH_DIR, 'template-'));
-    const database = await openDatabase({ kind: 'embedded', dataDir: template }, { command: 'bench template' });
+    const database = await openDatabase(
+      { kind: 'embedded', dataDir: template },
+      { command: 'bench template' },
+    );
     await database.close();
   }
   const dir = mkdtempSync(join(BENCH_DIR, 'data-'));
@@ -90,10 +96,14 @@ export interface Server {
 export const startServer = (env: Record<string, string>, args: string[] = []): Promise<Server> =>
   new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [join(packageRoot, 'bin', 'touchpoint.js'), 'serve', '--port', '0', ...args], {
-      env: { ...process.env, TOUCHPOINT_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'error', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(packageRoot, 'bin', 'touchpoint.js'), 'serve', '--port', '0', ...args],
+      {
+        env: { ...process.env, TOUCHPOINT_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'error', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     child.stderr.on('data', (chunk) => {
