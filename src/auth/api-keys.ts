@@ -100,6 +100,34 @@ export const revokeApiKey = async (db: Db, workspaceId: number, id: number): Pro
   return toInfo(row);
 };
 
+// last_used_at is written at most once a minute per key: a write on every request would cost more
+// than the request itself.
+const TOUCH_INTERVAL_MS = 60_000;
+const touchedByDb = new WeakMap<Db, Map<number, number>>();
+
+/** Records that a key was used (throttled; never fails the request). */
+export const touchApiKey = (db: Db, keyId: number, now = Date.now()): Promise<void> => {
+  let touched = touchedByDb.get(db);
+  if (!touched) {
+    touched = new Map();
+    touchedByDb.set(db, touched);
+  }
+  const last = touched.get(keyId);
+  if (last !== undefined && now - last < TOUCH_INTERVAL_MS) return Promise.resolve();
+  touched.set(keyId, now);
+  return db
+    .updateTable('api_key')
+    .set({ last_used_at: new Date(now) })
+    .where('id', '=', keyId)
+    .execute()
+    .then(
+      () => undefined,
+      () => {
+        touched.delete(keyId);
+      },
+    );
+};
+
 /** The principal a key stands for, or null for an unknown or revoked key. */
 export const authenticate = async (db: Db, key: string): Promise<Principal | null> => {
   if (!KEY_PATTERN.test(key)) return null;

@@ -20,12 +20,17 @@ const string = (max: number) =>
   z
     .string()
     .max(max)
-    .refine((value) => !value.includes(NUL), { message: 'must not contain the NUL character (\\u0000)' });
+    .refine((value) => !value.includes(NUL), { message: 'must not contain the NUL character (\\u0000)' })
+    .refine((value) => value.isWellFormed(), {
+      message: 'must be valid Unicode text (it holds a lone surrogate)',
+    });
 const text = (max: number) => string(max).min(1);
 
-const externalId = text(200)
+/** An id of the source system: 1–200 characters, no control characters. */
+export const externalIdSchema = text(200)
   .refine((value) => !CONTROL.test(value), { message: 'must not contain control characters' })
   .describe("The source system's id of the record; sending it again updates the record.");
+const externalId = externalIdSchema;
 
 const timestamp = z
   .string()

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
+import { parseTimestamp } from '../domain/timestamp.js';
 import { AppError } from '../errors.js';
 import {
   type CustomerOut,
@@ -37,20 +38,17 @@ const encodeCursor = (cursor: Cursor) =>
 
 const decodeCursor = (text: string): Cursor => {
   try {
-    const [at, kind, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as [
-      string,
-      number,
-      number,
-    ];
+    const [at, kind, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
+    const instant = typeof at === 'string' ? parseTimestamp(at) : null;
     if (
-      typeof at !== 'string' ||
-      Number.isNaN(Date.parse(at)) ||
-      !Number.isInteger(kind) ||
-      !Number.isInteger(id)
+      !instant ||
+      (kind !== 1 && kind !== 2 && kind !== 3) ||
+      !Number.isSafeInteger(id) ||
+      (id as number) < 1
     ) {
       throw new Error('bad cursor');
     }
-    return { at, kind, id };
+    return { at: instant.toISOString(), kind, id: id as number };
   } catch {
     throw new AppError(
       400,

@@ -1,6 +1,13 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import secureJson from 'secure-json-parse';
@@ -27,7 +34,14 @@ export const BODY_LIMIT = 64 * 1024 * 1024;
 const FASTIFY_OPTIONS = {
   bodyLimit: BODY_LIMIT,
   logController: new LogController({ disableRequestLogging: true }),
-  routerOptions: { ignoreTrailingSlash: true },
+  // External ids are up to 200 characters, which URL-encoded can be several times longer.
+  routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096 },
+  // Errors raised before routing (a malformed URL) get the same shape as every other error.
+  frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+    reply
+      .status(400)
+      .send({ error: { code: 'bad_url', message: `The URL is not valid: ${error.message}`, details: [] } });
+  },
 };
 
 /**
@@ -43,8 +57,8 @@ export const buildApp = async ({ database, logger = false }: AppOptions): Promis
   // Responses are built by our own mappers; their schemas document the API, not re-check it.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerErrorHandling(app);
-  // Fastify's own JSON parser hides where the JSON breaks; this one says it.
-  app.removeContentTypeParser('application/json');
+  // JSON only (anything else is a 415), with a parser that says where the JSON breaks.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
     if (text === '') {
       done(

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticate, type Principal } from '../auth/api-keys.js';
+import { authenticate, type Principal, touchApiKey } from '../auth/api-keys.js';
 import type { Db } from '../db/index.js';
 import type { ApiKeyRole } from '../domain/vocabulary.js';
 import { AppError } from '../errors.js';
@@ -54,5 +54,6 @@ export const registerAuth = (app: FastifyInstance, db: Db): void => {
       );
     }
     request.principal = principal;
+    void touchApiKey(db, principal.keyId);
   });
 };

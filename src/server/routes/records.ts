@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../db/index.js';
 import type { RecordType } from '../../domain/vocabulary.js';
-import { MAX_BATCH, recordSchemas } from '../../ingest/schemas.js';
+import { externalIdSchema, MAX_BATCH, recordSchemas } from '../../ingest/schemas.js';
 import { upsertRecords } from '../../ingest/upsert.js';
 import { validateBatch } from '../../ingest/validate.js';
 import { customerOut, eventOut, feedbackOut, interactionOut } from '../../records/api-shapes.js';
@@ -27,7 +27,7 @@ const INGEST: Record<RecordType, string> = {
   events: 'Upsert business events',
 };
 
-const externalIdParams = z.object({ externalId: z.string().min(1).max(200) });
+const externalIdParams = z.object({ externalId: externalIdSchema });
 
 /** Ingestion and reading of the core records. Handlers stay thin: validate → call → respond. */
 export const recordRoutes = async (instance: FastifyInstance, { db }: { db: Db }) => {
@@ -117,7 +117,7 @@ export const recordRoutes = async (instance: FastifyInstance, { db }: { db: Db }
           tags: ['records'],
           summary,
           params: externalIdParams,
-          response: { 200: out, ...errorResponses(401, 403, 404) },
+          response: { 200: out, ...errorResponses(400, 401, 403, 404) },
         },
       },
       async (request) => readRecord(db, principalOf(request).workspaceId, kind, request.params.externalId),
