@@ -14,7 +14,8 @@ case "$cmd" in
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     if [ ! -f "$dir/PG_VERSION" ]; then
       as_owner initdb -D "$dir" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$dir.initdb.log" 2>&1 \
-        || { cat "$dir.initdb.log" >&2; exit 1; }
+        || { cat "$dir.initdb.log" >&2; rm -f "$dir.initdb.log"; exit 1; }
+      rm -f "$dir.initdb.log"
     fi
     as_owner pg_ctl -D "$dir" -l "$dir/server.log" \
       -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c fsync=on -c max_connections=200" -w start >/dev/null

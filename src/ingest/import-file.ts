@@ -29,11 +29,15 @@ export interface ImportSummary extends UpsertSummary {
   ignoredColumns: string[];
 }
 
-// Compiled code runs the worker's .js; from source (tsx, tests) the .ts through tsx.
-const workerScript = (): { url: URL; execArgv: string[] } => {
+// Compiled code runs the worker's .js. From source (tsx, tests) the worker first registers tsx, as
+// `--import tsx` in execArgv does not reach worker threads on Node 20.
+const startWorker = (workerData: ReadOptions): Worker => {
   const js = new URL('./import-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return { url: js, execArgv: [] };
-  return { url: new URL('./import-worker.ts', import.meta.url), execArgv: ['--import', 'tsx'] };
+  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData });
+  const ts = new URL('./import-worker.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(ts)}); })`;
+  return new Worker(code, { eval: true, workerData });
 };
 
 /**
@@ -47,9 +51,8 @@ export const importFile = async (
   options: ImportOptions,
 ): Promise<ImportSummary> => {
   const started = performance.now();
-  const { url, execArgv } = workerScript();
   const { onProgress, onIgnoredColumns, ...read } = options;
-  const worker = new Worker(url, { workerData: read, execArgv });
+  const worker = startWorker(read);
   let summary = emptySummary();
   let lastProgress = 0;
   try {
