@@ -13,7 +13,14 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { packageRoot } from '../src/paths.js';
-import { COPY_REFERENCE_TABLE, CSV_HEADER, ensureCsv, feedbackCsvLine, feedbackRecord } from './data.js';
+import {
+  COPY_REFERENCE_TABLE,
+  CSV_HEADER,
+  CUSTOMERS,
+  ensureCsv,
+  feedbackCsvLine,
+  feedbackRecord,
+} from './data.js';
 import {
   ADMIN_KEY,
   BENCH_DIR,
@@ -32,7 +39,7 @@ import {
 const { values: args } = parseArgs({
   options: {
     db: { type: 'string', default: 'pglite,postgres' },
-    only: { type: 'string', default: 'start,http,import,single' },
+    only: { type: 'string', default: 'start,http,http-new,import,single' },
     runs: { type: 'string', default: '3' },
     'http-records': { type: 'string', default: '200000' },
     'csv-rows': { type: 'string', default: '1000000' },
@@ -117,8 +124,28 @@ const post = async (url: string, body: string) => {
   await response.arrayBuffer();
 };
 
-/** Batches of 1,000 feedback records over HTTP, 4 requests in flight. */
-const benchHttp = async (kind: 'pglite' | 'postgres') => {
+/** The customers the feedback refers to, loaded before the clock starts (as a CRM sync would). */
+const loadCustomers = async (url: string) => {
+  for (let i = 0; i < CUSTOMERS; i += 5000) {
+    const batch = Array.from({ length: Math.min(5000, CUSTOMERS - i) }, (_, k) => ({
+      externalId: `C-${i + k}`,
+      segment: ['consumer', 'small_business', 'enterprise'][(i + k) % 3],
+      lifecycleStage: 'current',
+    }));
+    const response = await fetch(`${url}/api/v1/customers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(batch),
+    });
+    if (response.status !== 200) throw new Error(`customers: ${response.status}`);
+  }
+};
+
+/**
+ * Batches of 1,000 feedback records over HTTP, 4 requests in flight. With `knownCustomers` the
+ * 50,000 customers exist beforehand; without, the first record of each customer also creates it.
+ */
+const benchHttp = async (kind: 'pglite' | 'postgres', knownCustomers: boolean) => {
   const bodies: string[] = [];
   for (let i = 0; i < httpRecords; i += 1000) {
     bodies.push(
@@ -133,6 +160,7 @@ const benchHttp = async (kind: 'pglite' | 'postgres') => {
   for (let run = 0; run < runs; run++) {
     const t = await target(kind, `http_${run}`);
     const server = await startServer(t.env, t.data);
+    if (knownCustomers) await loadCustomers(server.url);
     let next = 0;
     const started = performance.now();
     await Promise.all(
@@ -150,9 +178,9 @@ const benchHttp = async (kind: 'pglite' | 'postgres') => {
   }
   const rate = median(rates);
   const reference = median(references);
-  results[`http_${kind}`] = { rates, references };
+  results[`http_${kind}_${knownCustomers ? 'known' : 'new'}_customers`] = { rates, references };
   log(
-    `| HTTP batch ingestion (1,000 feedback/request, 4 in flight, ${fmt(httpRecords)} records) | ${kind} | ${fmt(rate)} records/s | raw COPY ${fmt(reference)} rows/s | ${fmt((100 * rate) / reference, 1)}% |`,
+    `| HTTP batch ingestion (1,000 feedback/request, 4 in flight, ${fmt(httpRecords)} records; ${knownCustomers ? 'customers known' : `creating ${fmt(CUSTOMERS)} customers on the way`}) | ${kind} | ${fmt(rate)} records/s | raw COPY ${fmt(reference)} rows/s | ${fmt((100 * rate) / reference, 1)}% |`,
   );
 };
 
@@ -269,7 +297,8 @@ try {
   }
   if (only.has('start')) await benchStart();
   for (const kind of kinds) {
-    if (only.has('http')) await benchHttp(kind);
+    if (only.has('http')) await benchHttp(kind, true);
+    if (only.has('http-new')) await benchHttp(kind, false);
     if (only.has('import')) await benchImport(kind);
     if (only.has('single')) await benchSingle(kind);
   }

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createApiKey, listApiKeys, revokeApiKey } from '../auth/api-keys.js';
 import { type Database, openDatabase, resolveDatabaseTarget } from '../db/index.js';
+import { analyzeRecords } from '../db/maintenance.js';
 import { loadDemo } from '../demo/load.js';
 import { API_KEY_ROLES, type ApiKeyRole, RECORD_TYPES, type RecordType } from '../domain/vocabulary.js';
 import { isAppError } from '../errors.js';
@@ -144,6 +145,7 @@ export const buildCli = (): Command => {
           } finally {
             reporter.stop();
           }
+          await analyzeRecords(db);
           const seconds = summary.elapsedMs / 1000;
           console.log(
             `Imported ${summary.rows.toLocaleString('en')} rows of ${options.type} from ${file} in ${seconds.toFixed(1)}s ` +
@@ -178,6 +180,7 @@ export const buildCli = (): Command => {
           seed: options.seed,
           print: (line) => console.log(line),
         });
+        await analyzeRecords(db);
         console.log(
           `Demo data loaded into workspace "${workspace.slug}". See docs/demo-data.md for its planted effects.`,
         );

@@ -78,10 +78,12 @@ export const readCustomerProfile = async (
   if (!customer)
     throw new AppError(404, 'not_found', `No customer with externalId ${JSON.stringify(externalId)}`);
   const after = page.cursor ? decodeCursor(page.cursor) : null;
+  // The customer was found within the workspace, and customer ids are global: the queries below
+  // select by customer id alone, so that they always use the (customer_id, occurred_at) indexes.
 
   const branch = (kind: EncounterKind) =>
     sql`SELECT ${sql.lit(KIND_ORDER[kind])}::int AS kind, id, occurred_at FROM ${sql.table(kind)}
-        WHERE workspace_id = ${workspaceId} AND customer_id = ${customer.id}
+        WHERE customer_id = ${customer.id}
         ${after ? sql`AND (occurred_at, ${sql.lit(-KIND_ORDER[kind])}::int, id) < (${after.at}::timestamptz, ${-after.kind}::int, ${after.id}::bigint)` : sql``}
         ORDER BY occurred_at DESC, id DESC LIMIT ${page.limit + 1}`;
   // The order (occurred_at DESC, kind ASC, id DESC) is (occurred_at, -kind, id) descending, so the
@@ -118,10 +120,10 @@ export const readCustomerProfile = async (
   const [counts, history] = await Promise.all([
     sql<{ interactions: number; feedback: number; events: number; last_contact_at: Date | null }>`
       SELECT
-        (SELECT count(*)::int FROM interaction WHERE workspace_id = ${workspaceId} AND customer_id = ${customer.id}) AS interactions,
-        (SELECT count(*)::int FROM feedback WHERE workspace_id = ${workspaceId} AND customer_id = ${customer.id}) AS feedback,
-        (SELECT count(*)::int FROM event WHERE workspace_id = ${workspaceId} AND customer_id = ${customer.id}) AS events,
-        (SELECT max(occurred_at) FROM interaction WHERE workspace_id = ${workspaceId} AND customer_id = ${customer.id}) AS last_contact_at`.execute(
+        (SELECT count(*)::int FROM interaction WHERE customer_id = ${customer.id}) AS interactions,
+        (SELECT count(*)::int FROM feedback WHERE customer_id = ${customer.id}) AS feedback,
+        (SELECT count(*)::int FROM event WHERE customer_id = ${customer.id}) AS events,
+        (SELECT max(occurred_at) FROM interaction WHERE customer_id = ${customer.id}) AS last_contact_at`.execute(
       db,
     ),
     db

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { type Database, openDatabase, resolveDatabaseTarget } from '../db/index.js';
+import { scheduleEmbeddedMaintenance } from '../db/maintenance.js';
 import { demoLoadedAt, loadDemo } from '../demo/load.js';
 import { AppError } from '../errors.js';
 import { createLogger } from '../logger.js';
@@ -69,6 +70,7 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   database.announce(url);
+  const stopMaintenance = scheduleEmbeddedMaintenance(database);
   print(`Touchpoint listening on ${url}`);
   const running = app;
   let closing: Promise<void> | undefined;
@@ -78,6 +80,7 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
     database,
     close: () => {
       closing ??= (async () => {
+        stopMaintenance();
         await running.close();
         await database.close();
       })();

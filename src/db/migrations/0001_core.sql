@@ -2,6 +2,9 @@
 -- Every table carries workspace_id; every unique key starts with it.
 -- The record tables have only the indexes that ingestion and the customer timeline need: each
 -- B-tree costs a large share of write speed. Analytics brings its own pre-aggregates.
+-- Only the unique (workspace_id, external_id) index starts with workspace_id: customer ids are
+-- global, and an index led by workspace_id alone lets the planner, when statistics lag behind a
+-- new workspace, probe the wrong index row by row.
 
 CREATE TABLE workspace (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -97,7 +100,7 @@ CREATE TABLE interaction (
   updated_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (workspace_id, external_id)
 );
-CREATE INDEX interaction_customer_time ON interaction (workspace_id, customer_id, occurred_at DESC);
+CREATE INDEX interaction_customer_time ON interaction (customer_id, occurred_at DESC);
 
 -- The active voice of the customer: survey answers, reviews, social posts, complaints.
 -- interaction_external_id may name an interaction that has not arrived yet.
@@ -126,7 +129,7 @@ CREATE TABLE feedback (
   updated_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (workspace_id, external_id)
 );
-CREATE INDEX feedback_customer_time ON feedback (workspace_id, customer_id, occurred_at DESC);
+CREATE INDEX feedback_customer_time ON feedback (customer_id, occurred_at DESC);
 
 -- Business facts: purchases, renewals, cancellations, churn, with amounts.
 CREATE TABLE event (
@@ -142,4 +145,4 @@ CREATE TABLE event (
   updated_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (workspace_id, external_id)
 );
-CREATE INDEX event_customer_time ON event (workspace_id, customer_id, occurred_at DESC);
+CREATE INDEX event_customer_time ON event (customer_id, occurred_at DESC);
