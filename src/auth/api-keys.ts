@@ -97,6 +97,8 @@ export const revokeApiKey = async (db: Db, workspaceId: number, id: number): Pro
     .returningAll()
     .executeTakeFirst();
   if (!row) throw new AppError(404, 'not_found', `No API key ${id} in this workspace`);
+  const cache = cacheOf(db);
+  for (const [hash, entry] of cache) if (entry.principal.keyId === id) cache.delete(hash);
   return toInfo(row);
 };
 
@@ -128,14 +130,36 @@ export const touchApiKey = (db: Db, keyId: number, now = Date.now()): Promise<vo
     );
 };
 
+// Known keys are remembered for a few seconds, so that a burst of requests costs one lookup. A key
+// revoked in this process is forgotten at once; one revoked by another process sharing a PostgreSQL
+// server is refused at the latest after KEY_CACHE_MS.
+const KEY_CACHE_MS = 5_000;
+const keyCache = new WeakMap<Db, Map<string, { principal: Principal; until: number }>>();
+const cacheOf = (db: Db) => {
+  let cache = keyCache.get(db);
+  if (!cache) {
+    cache = new Map();
+    keyCache.set(db, cache);
+  }
+  return cache;
+};
+
 /** The principal a key stands for, or null for an unknown or revoked key. */
-export const authenticate = async (db: Db, key: string): Promise<Principal | null> => {
+export const authenticate = async (db: Db, key: string, now = Date.now()): Promise<Principal | null> => {
   if (!KEY_PATTERN.test(key)) return null;
+  const hash = hashKey(key);
+  const cache = cacheOf(db);
+  const cached = cache.get(hash.toString('base64'));
+  if (cached && cached.until > now) return cached.principal;
   const row = await db
     .selectFrom('api_key')
     .select(['id', 'workspace_id', 'role'])
-    .where('key_hash', '=', hashKey(key))
+    .where('key_hash', '=', hash)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
-  return row ? { workspaceId: row.workspace_id, keyId: row.id, role: row.role as ApiKeyRole } : null;
+  if (!row) return null;
+  const principal: Principal = { workspaceId: row.workspace_id, keyId: row.id, role: row.role as ApiKeyRole };
+  if (cache.size > 10_000) cache.clear();
+  cache.set(hash.toString('base64'), { principal, until: now + KEY_CACHE_MS });
+  return principal;
 };

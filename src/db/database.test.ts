@@ -2,7 +2,11 @@ import { sql } from 'kysely';
 import { expect, test } from 'vitest';
 import { describeEachDatabase } from '../../test/helpers/databases.js';
 import { createTestWorkspace } from '../../test/helpers/workspace.js';
+import type { Db } from './index.js';
 import { migrate } from './migrate.js';
+
+const insertCustomer = (db: Db, workspaceId: number, externalId: string) =>
+  sql`INSERT INTO customer (workspace_id, external_id) VALUES (${workspaceId}, ${externalId})`.execute(db);
 
 describeEachDatabase('database', (database) => {
   const db = () => database().db;
@@ -12,55 +16,16 @@ describeEachDatabase('database', (database) => {
     const failing = db()
       .transaction()
       .execute(async (trx) => {
-        await trx
-          .insertInto('customer')
-          .values({
-            workspace_id: ws.id,
-            external_id: 'rolled-back',
-            name: null,
-            email: null,
-            phone: null,
-            locale: null,
-            segment: null,
-            lifecycle_stage: null,
-            value: null,
-          })
-          .execute();
+        await insertCustomer(trx, ws.id, 'rolled-back');
         await new Promise((resolve) => setTimeout(resolve, 30));
         throw new Error('abort');
       });
     const succeeding = db()
       .transaction()
       .execute(async (trx) => {
-        await trx
-          .insertInto('customer')
-          .values({
-            workspace_id: ws.id,
-            external_id: 'committed',
-            name: null,
-            email: null,
-            phone: null,
-            locale: null,
-            segment: null,
-            lifecycle_stage: null,
-            value: null,
-          })
-          .execute();
+        await insertCustomer(trx, ws.id, 'committed');
         await new Promise((resolve) => setTimeout(resolve, 10));
-        await trx
-          .insertInto('customer')
-          .values({
-            workspace_id: ws.id,
-            external_id: 'committed-2',
-            name: null,
-            email: null,
-            phone: null,
-            locale: null,
-            segment: null,
-            lifecycle_stage: null,
-            value: null,
-          })
-          .execute();
+        await insertCustomer(trx, ws.id, 'committed-2');
       });
     await expect(failing).rejects.toThrow('abort');
     await succeeding;

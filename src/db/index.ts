@@ -12,6 +12,15 @@ import type { Schema } from './schema.js';
 export type { Schema } from './schema.js';
 export type Db = Kysely<Schema>;
 
+// Databases with one writer at a time (the embedded one): no other transaction can interleave.
+const singleWriters = new WeakSet<Db>();
+
+/**
+ * True for the embedded database, where transactions run one after another. Write paths may then
+ * use shapes (one statement that creates what it refers to) that concurrent writers would break.
+ */
+export const isSingleWriter = (db: Db): boolean => singleWriters.has(db);
+
 /**
  * Where the data lives. This is the one place that chooses between the embedded database (PGlite,
  * files under a directory) and a PostgreSQL server; everything else uses the same Kysely code.
@@ -121,6 +130,7 @@ const connect = async (target: DatabaseTarget, command: string): Promise<Databas
   }
   if (target.kind === 'embedded-instance') {
     const db = new Kysely<Schema>({ dialect: new PGliteDialect(target.pglite) });
+    singleWriters.add(db);
     return {
       db,
       kind: 'embedded',
@@ -143,6 +153,7 @@ const connect = async (target: DatabaseTarget, command: string): Promise<Databas
     );
   }
   const db = new Kysely<Schema>({ dialect: new PGliteDialect(pglite) });
+  singleWriters.add(db);
   return {
     db,
     kind: 'embedded',

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { CONTRACT_FIELDS } from '../../test/helpers/contract.js';
 import type { RecordType } from '../domain/vocabulary.js';
 import { AppError } from '../errors.js';
 import { buildRecord, fieldsOf, parseFieldMap, resolveColumns, type Target } from './field-map.js';
@@ -13,52 +14,6 @@ const appError = (run: () => unknown): AppError => {
     throw error;
   }
   throw new Error('expected an AppError, nothing was thrown');
-};
-
-// The core fields of PRODUCT.md, "The public contract".
-const CONTRACT_FIELDS: Record<RecordType, string[]> = {
-  customers: [
-    'externalId',
-    'name',
-    'email',
-    'phone',
-    'locale',
-    'segment',
-    'lifecycleStage',
-    'personalityType',
-    'value',
-    'attributes',
-  ],
-  interactions: [
-    'externalId',
-    'customerId',
-    'channel',
-    'touchpoint',
-    'occurredAt',
-    'agent',
-    'team',
-    'waitSeconds',
-    'handleSeconds',
-    'transfers',
-    'resolved',
-    'outcome',
-    'attributes',
-  ],
-  feedback: [
-    'externalId',
-    'customerId',
-    'interactionId',
-    'source',
-    'channel',
-    'touchpoint',
-    'occurredAt',
-    'nps',
-    'csat',
-    'ces',
-    'answers',
-    'text',
-  ],
-  events: ['externalId', 'customerId', 'type', 'occurredAt', 'amount', 'attributes'],
 };
 
 const field = (name: string): Target => ({ field: name });

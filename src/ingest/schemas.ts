@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { parseTimestamp } from '../domain/timestamp.js';
 import {
   CHANNELS,
   EVENT_TYPES,
@@ -8,6 +7,7 @@ import {
   PERSONALITY_TYPES,
   type RecordType,
 } from '../domain/vocabulary.js';
+import { timestampMs } from './timestamp-cache.js';
 import '../validation.js';
 
 /** Largest batch accepted in one request. */
@@ -34,7 +34,7 @@ const externalId = externalIdSchema;
 
 const timestamp = z
   .string()
-  .refine((value) => parseTimestamp(value) !== null, {
+  .refine((value) => timestampMs(value) !== null, {
     message: 'must be an ISO 8601 date or date-time, e.g. 2026-03-01T14:05:00Z',
   })
   .meta({ format: 'date-time', description: 'ISO 8601; without an offset it is read as UTC.' });

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { InjectOptions } from 'fastify';
+import { expect, test } from 'vitest';
 import { describeEachDatabase } from '../../test/helpers/databases.js';
+import { expectError, useApp } from '../../test/helpers/http.js';
 import { createTestWorkspace, type TestWorkspace } from '../../test/helpers/workspace.js';
-import { type App, buildApp } from './app.js';
-import type { ErrorBody } from './errors.js';
 
 type Role = 'admin' | 'write' | 'read';
 type Method = 'GET' | 'HEAD' | 'POST' | 'DELETE';
@@ -81,24 +80,9 @@ const routeOf = (method: Method, path: string): Route => {
 const nameOf = (route: Route) => `${route.method} ${route.path}`;
 
 /** Asserts the one error shape of the contract and returns the error. */
-const expectError = (res: LightMyRequestResponse, status: number, code: string): ErrorBody['error'] => {
-  expect(res.statusCode, res.body.slice(0, 300)).toBe(status);
-  if (res.raw.req.method === 'HEAD') return { code, message: '', details: [] };
-  expect(res.headers['content-type']).toMatch(/^application\/json/);
-  const body = res.json() as ErrorBody;
-  expect(body).toEqual({ error: { code, message: expect.any(String), details: expect.any(Array) } });
-  expect(body.error.message.length).toBeGreaterThan(0);
-  return body.error;
-};
 
 describeEachDatabase('authentication and roles', (database) => {
-  let app: App;
-  beforeAll(async () => {
-    app = await buildApp({ database: database() });
-  });
-  afterAll(async () => {
-    await app.close();
-  });
+  const app = useApp(database);
 
   interface Context {
     ws: TestWorkspace;
@@ -113,7 +97,7 @@ describeEachDatabase('authentication and roles', (database) => {
       const res = await call(ws.keys.admin, route, { ws, spareKeyId: 0 });
       expect(res.statusCode, res.body).toBe(200);
     }
-    const spare = await app.inject({
+    const spare = await app().inject({
       method: 'POST',
       url: '/api/v1/api-keys',
       headers: { authorization: `Bearer ${ws.keys.admin}` },
@@ -129,7 +113,7 @@ describeEachDatabase('authentication and roles', (database) => {
     ctx: Context,
     options: { raw?: boolean; payload?: string; contentType?: string } = {},
   ) =>
-    app.inject({
+    app().inject({
       method: route.method,
       url: route.path.replace(':id', String(ctx.spareKeyId)),
       headers: {
@@ -186,7 +170,7 @@ describeEachDatabase('authentication and roles', (database) => {
     test(`${nameOf(route)}: revoked key → 401`, async () => {
       const ctx = await setup();
       // An admin key would be allowed everywhere; once revoked it is refused everywhere.
-      const created = await app.inject({
+      const created = await app().inject({
         method: 'POST',
         url: '/api/v1/api-keys',
         headers: { authorization: `Bearer ${ctx.ws.keys.admin}` },
@@ -194,7 +178,7 @@ describeEachDatabase('authentication and roles', (database) => {
       });
       const { id, key } = created.json();
       expect((await call(key, routeOf('GET', '/api/v1/api-keys'), ctx)).statusCode).toBe(200);
-      const revoked = await app.inject({
+      const revoked = await app().inject({
         method: 'DELETE',
         url: `/api/v1/api-keys/${id}`,
         headers: { authorization: `Bearer ${ctx.ws.keys.admin}` },
@@ -248,16 +232,16 @@ describeEachDatabase('authentication and roles', (database) => {
       { authorization: 'Bearer tp_not_a_real_key_at_all' },
       { authorization: 'Basic x' },
     ]) {
-      const health = await app.inject({ method: 'GET', url: '/healthz', headers });
+      const health = await app().inject({ method: 'GET', url: '/healthz', headers });
       expect(health.statusCode).toBe(200);
       expect(health.json()).toMatchObject({ status: 'ok' });
 
-      const openapi = await app.inject({ method: 'GET', url: '/api/v1/openapi.json', headers });
+      const openapi = await app().inject({ method: 'GET', url: '/api/v1/openapi.json', headers });
       expect(openapi.statusCode).toBe(200);
       expect(openapi.headers['content-type']).toMatch(/^application\/json/);
       expect(openapi.json().openapi).toMatch(/^3\.1/);
 
-      const docs = await app.inject({ method: 'GET', url: '/docs', headers });
+      const docs = await app().inject({ method: 'GET', url: '/docs', headers });
       expect(docs.statusCode).toBe(200);
       expect(docs.headers['content-type']).toMatch(/^text\/html/);
       expect(docs.body).toMatch(/<html/i);
@@ -267,7 +251,7 @@ describeEachDatabase('authentication and roles', (database) => {
   test('an unknown route → 404 not_found in the error shape, with or without a key', async () => {
     const ws = await createTestWorkspace(database().db);
     for (const headers of [{}, { authorization: `Bearer ${ws.keys.admin}` }]) {
-      const res = await app.inject({ method: 'GET', url: '/api/v1/nothing-here', headers });
+      const res = await app().inject({ method: 'GET', url: '/api/v1/nothing-here', headers });
       expectError(res, 404, 'not_found');
     }
   });

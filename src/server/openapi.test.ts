@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { CONTRACT_FIELDS } from '../../test/helpers/contract.js';
 import { describeEachDatabase } from '../../test/helpers/databases.js';
 import { createTestWorkspace } from '../../test/helpers/workspace.js';
 import { type App, buildApp } from './app.js';
@@ -50,50 +51,9 @@ const PUBLIC_OPERATIONS: [string, string][] = [
   ['get', '/healthz'],
 ];
 
-const CORE_FIELDS: Record<string, string[]> = {
-  '/api/v1/customers': [
-    'externalId',
-    'name',
-    'email',
-    'phone',
-    'locale',
-    'segment',
-    'lifecycleStage',
-    'personalityType',
-    'value',
-    'attributes',
-  ],
-  '/api/v1/interactions': [
-    'externalId',
-    'customerId',
-    'channel',
-    'touchpoint',
-    'occurredAt',
-    'agent',
-    'team',
-    'waitSeconds',
-    'handleSeconds',
-    'transfers',
-    'resolved',
-    'outcome',
-    'attributes',
-  ],
-  '/api/v1/feedback': [
-    'externalId',
-    'customerId',
-    'interactionId',
-    'source',
-    'channel',
-    'touchpoint',
-    'occurredAt',
-    'nps',
-    'csat',
-    'ces',
-    'answers',
-    'text',
-  ],
-  '/api/v1/events': ['externalId', 'customerId', 'type', 'occurredAt', 'amount', 'attributes'],
-};
+const CORE_FIELDS: Record<string, string[]> = Object.fromEntries(
+  Object.entries(CONTRACT_FIELDS).map(([type, fields]) => [`/api/v1/${type}`, fields]),
+);
 
 const REQUIRED: Record<string, string[]> = {
   '/api/v1/customers': ['externalId'],

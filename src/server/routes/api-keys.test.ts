@@ -1,9 +1,8 @@
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { InjectOptions } from 'fastify';
+import { expect, test } from 'vitest';
 import { describeEachDatabase } from '../../../test/helpers/databases.js';
+import { auth, expectError, useApp } from '../../../test/helpers/http.js';
 import { createTestWorkspace, type TestWorkspace } from '../../../test/helpers/workspace.js';
-import { type App, buildApp } from '../app.js';
-import type { ErrorBody } from '../errors.js';
 
 type Role = 'admin' | 'write' | 'read';
 
@@ -17,34 +16,15 @@ interface KeyOut {
   revokedAt: string | null;
 }
 
-const auth = (key: string) => ({ authorization: `Bearer ${key}` });
-
-const expectError = (res: LightMyRequestResponse, status: number, code: string): ErrorBody['error'] => {
-  expect(res.statusCode, res.body.slice(0, 300)).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/json/);
-  const body = res.json() as ErrorBody;
-  expect(body).toEqual({ error: { code, message: expect.any(String), details: expect.any(Array) } });
-  for (const detail of body.error.details) {
-    expect(detail).toEqual({ path: expect.any(String), message: expect.any(String) });
-  }
-  return body.error;
-};
-
 const isoTime = (value: unknown) => typeof value === 'string' && !Number.isNaN(Date.parse(value));
 
 describeEachDatabase('API key routes', (database) => {
-  let app: App;
-  beforeAll(async () => {
-    app = await buildApp({ database: database() });
-  });
-  afterAll(async () => {
-    await app.close();
-  });
+  const app = useApp(database);
 
   const workspace = () => createTestWorkspace(database().db);
 
   const create = (adminKey: string, payload: unknown, headers: Record<string, string> = {}) =>
-    app.inject({
+    app().inject({
       method: 'POST',
       url: '/api/v1/api-keys',
       headers: { ...auth(adminKey), ...headers },
@@ -52,29 +32,29 @@ describeEachDatabase('API key routes', (database) => {
     });
 
   const list = async (adminKey: string) => {
-    const res = await app.inject({ method: 'GET', url: '/api/v1/api-keys', headers: auth(adminKey) });
+    const res = await app().inject({ method: 'GET', url: '/api/v1/api-keys', headers: auth(adminKey) });
     expect(res.statusCode).toBe(200);
     return res;
   };
 
   const revoke = (adminKey: string, id: number | string) =>
-    app.inject({ method: 'DELETE', url: `/api/v1/api-keys/${id}`, headers: auth(adminKey) });
+    app().inject({ method: 'DELETE', url: `/api/v1/api-keys/${id}`, headers: auth(adminKey) });
 
   /** What a key may do: one probe per role's privilege (ingest, read, administer). */
   const privileges = async (key: string) => {
-    const ingest = await app.inject({
+    const ingest = await app().inject({
       method: 'POST',
       url: '/api/v1/customers',
       headers: auth(key),
       payload: { externalId: 'C-probe' },
     });
-    const read = await app.inject({ method: 'GET', url: '/api/v1/customers/C-probe', headers: auth(key) });
-    const administer = await app.inject({ method: 'GET', url: '/api/v1/api-keys', headers: auth(key) });
+    const read = await app().inject({ method: 'GET', url: '/api/v1/customers/C-probe', headers: auth(key) });
+    const administer = await app().inject({ method: 'GET', url: '/api/v1/api-keys', headers: auth(key) });
     return { ingest: ingest.statusCode, read: read.statusCode, administer: administer.statusCode };
   };
 
   const seedProbeCustomer = async (ws: TestWorkspace) => {
-    const res = await app.inject({
+    const res = await app().inject({
       method: 'POST',
       url: '/api/v1/customers',
       headers: auth(ws.keys.admin),
@@ -184,7 +164,7 @@ describeEachDatabase('API key routes', (database) => {
     expect(isoTime(revoked.revokedAt)).toBe(true);
     expect(res.body).not.toContain(doomed.key);
 
-    const refused = await app.inject({
+    const refused = await app().inject({
       method: 'GET',
       url: '/api/v1/customers/C-probe',
       headers: auth(doomed.key),
@@ -202,7 +182,7 @@ describeEachDatabase('API key routes', (database) => {
     const ws = await workspace();
     const admin = (await create(ws.keys.admin, { role: 'admin' })).json() as KeyOut & { key: string };
     expect((await revoke(admin.key, admin.id)).statusCode).toBe(200);
-    const after = await app.inject({ method: 'GET', url: '/api/v1/api-keys', headers: auth(admin.key) });
+    const after = await app().inject({ method: 'GET', url: '/api/v1/api-keys', headers: auth(admin.key) });
     expectError(after, 401, 'unauthorized');
     // The workspace's other admin key is unaffected.
     await list(ws.keys.admin);
@@ -233,20 +213,20 @@ describeEachDatabase('API key routes', (database) => {
     expect(itemsOfB.map((k) => k.name)).not.toContain('only in A');
 
     // Data written with A's new key is in A, not in B.
-    const written = await app.inject({
+    const written = await app().inject({
       method: 'POST',
       url: '/api/v1/customers',
       headers: auth(keyOfA.key),
       payload: { externalId: 'C-from-new-key' },
     });
     expect(written.statusCode).toBe(200);
-    const inA = await app.inject({
+    const inA = await app().inject({
       method: 'GET',
       url: '/api/v1/customers/C-from-new-key',
       headers: auth(a.keys.read),
     });
     expect(inA.statusCode).toBe(200);
-    const inB = await app.inject({
+    const inB = await app().inject({
       method: 'GET',
       url: '/api/v1/customers/C-from-new-key',
       headers: auth(b.keys.read),

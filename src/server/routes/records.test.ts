@@ -1,9 +1,9 @@
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { InjectOptions } from 'fastify';
+import { expect, test } from 'vitest';
 import { describeEachDatabase } from '../../../test/helpers/databases.js';
+import { auth, expectError, useApp } from '../../../test/helpers/http.js';
 import { createTestWorkspace, type TestWorkspace } from '../../../test/helpers/workspace.js';
 import { RECORD_TYPES, type RecordType } from '../../domain/vocabulary.js';
-import { type App, buildApp } from '../app.js';
 import type { ErrorBody } from '../errors.js';
 
 // The limits of the public contract (PRODUCT.md, OpenAPI): written out, not imported, so that a
@@ -56,24 +56,6 @@ const change: Record<RecordType, { patch: Json; field: string; value: unknown }>
   interactions: { patch: { transfers: 3 }, field: 'transfers', value: 3 },
   feedback: { patch: { nps: 2 }, field: 'nps', value: 2 },
   events: { patch: { amount: 10 }, field: 'amount', value: 10 },
-};
-
-const auth = (key: string) => ({ authorization: `Bearer ${key}` });
-
-/** Asserts the one error shape of the contract (any code when none is given) and returns the error. */
-const expectError = (res: LightMyRequestResponse, status: number, code?: string): ErrorBody['error'] => {
-  expect(res.statusCode, res.body.slice(0, 500)).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/json/);
-  const body = res.json() as ErrorBody;
-  expect(body).toEqual({
-    error: { code: code ?? expect.any(String), message: expect.any(String), details: expect.any(Array) },
-  });
-  expect(body.error.message.length).toBeGreaterThan(0);
-  for (const detail of body.error.details) {
-    expect(detail).toEqual({ path: expect.any(String), message: expect.any(String) });
-    expect(detail.message.length).toBeGreaterThan(0);
-  }
-  return body.error;
 };
 
 const paths = (error: ErrorBody['error']) => error.details.map((d) => d.path);
@@ -211,25 +193,19 @@ const badRecord = ({ type, patch = {}, remove }: BadCase): Json => {
 const inBatch = (path: string, index: number) => (path === '' ? `[${index}]` : `[${index}].${path}`);
 
 describeEachDatabase('record routes', (database) => {
-  let app: App;
-  beforeAll(async () => {
-    app = await buildApp({ database: database() });
-  });
-  afterAll(async () => {
-    await app.close();
-  });
+  const app = useApp(database);
 
   const workspace = () => createTestWorkspace(database().db);
 
   const post = (key: string, type: RecordType, payload: unknown, headers: Record<string, string> = {}) =>
-    app.inject({
+    app().inject({
       method: 'POST',
       url: `/api/v1/${type}`,
       headers: { ...auth(key), ...headers },
       payload: payload as InjectOptions['payload'],
     });
 
-  const get = (key: string, url: string) => app.inject({ method: 'GET', url, headers: auth(key) });
+  const get = (key: string, url: string) => app().inject({ method: 'GET', url, headers: auth(key) });
 
   const urlOf = (type: RecordType, externalId: string) => `/api/v1/${type}/${encodeURIComponent(externalId)}`;
 

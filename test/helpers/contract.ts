@@ -1,0 +1,47 @@
+import type { RecordType } from '../../src/domain/vocabulary.js';
+
+// The core fields of PRODUCT.md, "The public contract".
+export const CONTRACT_FIELDS: Record<RecordType, string[]> = {
+  customers: [
+    'externalId',
+    'name',
+    'email',
+    'phone',
+    'locale',
+    'segment',
+    'lifecycleStage',
+    'personalityType',
+    'value',
+    'attributes',
+  ],
+  interactions: [
+    'externalId',
+    'customerId',
+    'channel',
+    'touchpoint',
+    'occurredAt',
+    'agent',
+    'team',
+    'waitSeconds',
+    'handleSeconds',
+    'transfers',
+    'resolved',
+    'outcome',
+    'attributes',
+  ],
+  feedback: [
+    'externalId',
+    'customerId',
+    'interactionId',
+    'source',
+    'channel',
+    'touchpoint',
+    'occurredAt',
+    'nps',
+    'csat',
+    'ces',
+    'answers',
+    'text',
+  ],
+  events: ['externalId', 'customerId', 'type', 'occurredAt', 'amount', 'attributes'],
+};
