@@ -7,19 +7,11 @@ import { AppError } from '../errors.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { migrate } from './migrate.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { preparingPool } from './prepared.js';
 import type { Schema } from './schema.js';
 
 export type { Schema } from './schema.js';
 export type Db = Kysely<Schema>;
-
-// Databases with one writer at a time (the embedded one): no other transaction can interleave.
-const singleWriters = new WeakSet<Db>();
-
-/**
- * True for the embedded database, where transactions run one after another. Write paths may then
- * use shapes (one statement that creates what it refers to) that concurrent writers would break.
- */
-export const isSingleWriter = (db: Db): boolean => singleWriters.has(db);
 
 /**
  * Where the data lives. This is the one place that chooses between the embedded database (PGlite,
@@ -119,7 +111,7 @@ const connect = async (target: DatabaseTarget, command: string): Promise<Databas
           'Check that the server runs and DATABASE_URL is right, or unset DATABASE_URL to use the embedded database.',
       );
     }
-    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
     return {
       db,
       kind: 'server',
@@ -130,7 +122,6 @@ const connect = async (target: DatabaseTarget, command: string): Promise<Databas
   }
   if (target.kind === 'embedded-instance') {
     const db = new Kysely<Schema>({ dialect: new PGliteDialect(target.pglite) });
-    singleWriters.add(db);
     return {
       db,
       kind: 'embedded',
@@ -153,7 +144,6 @@ const connect = async (target: DatabaseTarget, command: string): Promise<Databas
     );
   }
   const db = new Kysely<Schema>({ dialect: new PGliteDialect(pglite) });
-  singleWriters.add(db);
   return {
     db,
     kind: 'embedded',

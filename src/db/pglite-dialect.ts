@@ -11,6 +11,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import { isPrepared, sqlLiteral, statementName } from './prepared.js';
 
 /**
  * Kysely dialect for an embedded PGlite database.
@@ -85,9 +86,42 @@ class PGliteDriver implements Driver {
 }
 
 class PGliteConnection implements DatabaseConnection {
+  private readonly prepared = new Set<string>();
+
   constructor(private readonly pglite: PGlite) {}
 
+  /**
+   * A marked statement is prepared once (PREPARE) and then run with EXECUTE. PGlite's query API
+   * cannot bind parameters to EXECUTE, so they are inlined as literals (numbers and strings only).
+   */
+  private async executePrepared<R>(compiledQuery: CompiledQuery): Promise<Results<R>> {
+    const name = statementName(compiledQuery.sql);
+    if (!this.prepared.has(name)) {
+      await this.pglite.exec(`PREPARE ${name} AS ${compiledQuery.sql}`);
+      this.prepared.add(name);
+    }
+    const args = compiledQuery.parameters.map(sqlLiteral).join(', ');
+    const execute = `EXECUTE ${name}${args ? `(${args})` : ''}`;
+    let results: Results[];
+    try {
+      results = await this.pglite.exec(execute);
+    } catch (error) {
+      // invalid_sql_statement_name: the statement is gone (e.g. its PREPARE was rolled back).
+      if ((error as { code?: string }).code !== '26000') throw error;
+      await this.pglite.exec(`PREPARE ${name} AS ${compiledQuery.sql}`);
+      results = await this.pglite.exec(execute);
+    }
+    return (results.at(-1) as Results<R> | undefined) ?? { rows: [], fields: [] };
+  }
+
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    if (isPrepared(compiledQuery.sql)) {
+      const result = await this.executePrepared<R>(compiledQuery);
+      return {
+        rows: result.rows,
+        numAffectedRows: result.affectedRows !== undefined ? BigInt(result.affectedRows) : undefined,
+      };
+    }
     // Without parameters the simple protocol is used, as node-postgres does, so that a migration
     // file with several statements runs as one query.
     const result: Results<R> =

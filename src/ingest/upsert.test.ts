@@ -388,6 +388,45 @@ describeEachDatabase('upsertRecords', (database) => {
     expect(Number(count)).toBe(300);
   });
 
+  test('many single records naming the same new customer at once: one customer, every record linked to it', async () => {
+    const ws = await createTestWorkspace(db());
+    const results = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        upsertRecords(
+          db(),
+          ws.id,
+          i % 2 ? 'interactions' : 'feedback',
+          valid(i % 2 ? 'interactions' : 'feedback', [
+            i % 2
+              ? {
+                  externalId: `X-${i}`,
+                  customerId: 'C-new',
+                  channel: 'chat',
+                  occurredAt: '2026-06-01T10:00:00Z',
+                }
+              : { externalId: `X-${i}`, customerId: 'C-new', occurredAt: '2026-06-01T10:00:00Z', csat: 4 },
+          ]),
+        ),
+      ),
+    );
+    expect(results.reduce((sum, r) => sum + r.created, 0)).toBe(24);
+    expect(results.reduce((sum, r) => sum + r.customersCreated, 0)).toBe(1);
+    const linked = await db()
+      .selectFrom('customer')
+      .innerJoin('interaction', 'interaction.customer_id', 'customer.id')
+      .select('customer.external_id')
+      .where('customer.workspace_id', '=', ws.id)
+      .execute();
+    expect(linked.map((row) => row.external_id)).toEqual(Array(12).fill('C-new'));
+    const feedback = await db()
+      .selectFrom('feedback')
+      .select('customer_id')
+      .where('workspace_id', '=', ws.id)
+      .execute();
+    expect(feedback).toHaveLength(12);
+    expect(feedback.every((row) => row.customer_id !== null)).toBe(true);
+  });
+
   test('concurrent batches touching the same customers all land, once', async () => {
     const ws = await createTestWorkspace(db());
     const batches = Array.from({ length: 6 }, (_, b) =>

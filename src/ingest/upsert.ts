@@ -1,5 +1,6 @@
 import { CompiledQuery, sql } from 'kysely';
-import { type Db, isSingleWriter } from '../db/index.js';
+import type { Db } from '../db/index.js';
+import { PREPARED } from '../db/prepared.js';
 import { withRetry } from '../db/retry.js';
 import { experienceRatingLevel } from '../domain/experience-rating.js';
 import type { RecordType } from '../domain/vocabulary.js';
@@ -63,6 +64,12 @@ const field = (index: number, name: string, type: string) =>
       ? `nullif(e->${index}, 'null'::jsonb) AS ${name}`
       : `(e->>${index})::${type} AS ${name}`;
 
+/** What the single statement wrote: [externalId, inserted] per record written, and the customers it created. */
+interface SingleResult {
+  written: [string, boolean][];
+  customers_created: string[];
+}
+
 /** A LATERAL join that yields the customer (id and encounter context) named by an external id expression. */
 type CustomerSource = (alias: string, externalId: string) => string;
 
@@ -75,14 +82,12 @@ const customerFromCte: CustomerSource = (alias, externalId) =>
 
 interface Statements {
   /**
-   * Creates the referenced customers and upserts the records in one statement. Only for a database
-   * with a single writer: under concurrency a customer created by another transaction meanwhile
-   * would be invisible to this statement's snapshot.
+   * Creates the referenced customers and upserts the records in one statement (one round trip,
+   * atomic without BEGIN/COMMIT). Should a customer it refers to be created by another transaction
+   * meanwhile, it is invisible to the statement's snapshot: the statement then fails with TP001 and
+   * writes nothing.
    */
-  single(
-    workspaceId: number,
-    rows: Record<string, unknown>[],
-  ): CompiledQuery<{ created: number; written: number; customers_created: number }>;
+  single(workspaceId: number, rows: Record<string, unknown>[]): CompiledQuery<SingleResult>;
   /** Upserts by externalId; returns the rows it inserted or changed. */
   upsert(
     workspaceId: number,
@@ -110,7 +115,7 @@ const buildStatements = (spec: UpsertStatement): Statements => {
   const onConflict = [
     `ON CONFLICT (workspace_id, external_id) DO UPDATE SET ${names.map((n) => `${n} = excluded.${n}`).join(', ')}, updated_at = now()`,
     `WHERE (${spec.content.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${spec.content.map((c) => `excluded.${c}`).join(', ')})`,
-    'RETURNING t.id, (t.xmax = 0) AS inserted',
+    'RETURNING t.id, t.external_id, (t.xmax = 0) AS inserted',
   ];
   const upsert = [...head, ...onConflict].join('\n');
   const insert = head.join('\n');
@@ -125,15 +130,24 @@ const buildStatements = (spec: UpsertStatement): Statements => {
           ', cust AS (SELECT * FROM stubs UNION ALL SELECT f.* FROM refs CROSS JOIN LATERAL (SELECT id, external_id,',
           '  lifecycle_stage, personality_type, segment FROM customer WHERE workspace_id = $1 AND external_id = refs.external_id LIMIT 1) f)',
         ]
-      : [', stubs AS (SELECT 1 WHERE false)']),
+      : [', stubs AS (SELECT NULL::text AS external_id WHERE false)']),
     spec.with ?? '',
     `, written AS (INSERT INTO ${spec.table} AS t (workspace_id, external_id, ${names.join(', ')})`,
     `  SELECT $1, s.external_id, ${Object.values(spec.columns).join(', ')} FROM s ${spec.joins?.(customerFromCte) ?? ''}`,
     '  ORDER BY s.external_id',
     ...onConflict,
     ')',
-    'SELECT (SELECT count(*) FROM written WHERE inserted)::int AS created, (SELECT count(*) FROM written)::int AS written,',
-    '  (SELECT count(*) FROM stubs)::int AS customers_created',
+    // Always exactly one row, so that every expression (and the check below) is evaluated.
+    "SELECT (SELECT coalesce(json_agg(json_build_array(external_id, inserted)), '[]') FROM written) AS written,",
+    "  (SELECT coalesce(json_agg(external_id), '[]') FROM stubs) AS customers_created",
+    // A customer created by a concurrent transaction after this statement's snapshot is neither
+    // created nor found here: the statement then aborts (nothing written) and the batch goes the
+    // transactional way.
+    ...(spec.refersToCustomer
+      ? [
+          ", tp_assert((SELECT count(*) FROM refs) = (SELECT count(*) FROM cust), 'a referenced customer appeared concurrently') AS checked",
+        ]
+      : []),
   ].join('\n');
   // LATERAL … LIMIT 1 keeps this a per-id index probe whatever the table statistics say.
   const existing =
@@ -144,19 +158,15 @@ const buildStatements = (spec: UpsertStatement): Statements => {
     JSON.stringify(rows.map((row) => inputNames.map((name) => row[name] ?? null)));
   return {
     single: (workspaceId, rows) =>
-      CompiledQuery.raw(single, [workspaceId, encode(rows)]) as CompiledQuery<{
-        created: number;
-        written: number;
-        customers_created: number;
-      }>,
+      CompiledQuery.raw(PREPARED + single, [workspaceId, encode(rows)]) as CompiledQuery<SingleResult>,
     upsert: (workspaceId, rows) =>
-      CompiledQuery.raw(upsert, [workspaceId, encode(rows)]) as CompiledQuery<{
+      CompiledQuery.raw(PREPARED + upsert, [workspaceId, encode(rows)]) as CompiledQuery<{
         id: number;
         inserted: boolean;
       }>,
-    insert: (workspaceId, rows) => CompiledQuery.raw(insert, [workspaceId, encode(rows)]),
+    insert: (workspaceId, rows) => CompiledQuery.raw(PREPARED + insert, [workspaceId, encode(rows)]),
     existing: (workspaceId, ids) =>
-      CompiledQuery.raw(existing, [workspaceId, JSON.stringify(ids)]) as CompiledQuery<{
+      CompiledQuery.raw(PREPARED + existing, [workspaceId, JSON.stringify(ids)]) as CompiledQuery<{
         external_id: string;
       }>,
   };
@@ -437,7 +447,7 @@ const toRow: {
   }),
 };
 
-const statements = {
+export const statements = {
   customers: upsertCustomers,
   interactions: upsertInteractions,
   feedback: upsertFeedback,
@@ -464,8 +474,47 @@ const dedupe = <T extends RecordType>(type: T, records: RecordInputs[T][]): Reco
   return [...byId.values()];
 };
 
-/** Batches up to this size go through one statement on a single-writer database. */
-const SINGLE_STATEMENT_MAX = 200;
+/** Batches up to this size go through one statement; larger ones take the per-row cheaper path. */
+export const SINGLE_STATEMENT_MAX = 200;
+
+/** Encoded rows of one record type, as `upsertRecords` and the write coalescer build them. */
+export const encodeRecords = <T extends RecordType>(
+  type: T,
+  records: RecordInputs[T][],
+): { rows: Record<string, unknown>[]; customers: Set<string> } => {
+  const rows: Record<string, unknown>[] = [];
+  const customers = new Set<string>();
+  for (const record of records) {
+    const { row, customer } = toRow[type](record);
+    rows.push(row);
+    if (customer) customers.add(customer);
+  }
+  return { rows, customers };
+};
+
+/**
+ * Writes rows (distinct external ids) in one statement, without an explicit transaction (a
+ * statement is atomic): every round trip costs a fixed few tenths of a millisecond, which
+ * dominates small requests. Returns null, having written nothing, when a customer the rows name
+ * was created by a concurrent transaction; the caller then takes the transactional path.
+ */
+export const writeInOneStatement = async (
+  db: Db,
+  workspaceId: number,
+  type: RecordType,
+  rows: Record<string, unknown>[],
+): Promise<{ written: [string, boolean][]; customersCreated: string[] } | null> => {
+  try {
+    const { rows: result } = await withRetry(() =>
+      db.executeQuery(statements[type].single(workspaceId, rows)),
+    );
+    const row = result[0] as SingleResult;
+    return { written: row.written, customersCreated: row.customers_created };
+  } catch (error) {
+    if ((error as { code?: string }).code === 'TP001') return null;
+    throw error;
+  }
+};
 
 /**
  * Writes a validated batch in one transaction: unknown customers referred to are created, then the
@@ -481,28 +530,18 @@ export const upsertRecords = async <T extends RecordType>(
 ): Promise<UpsertSummary> => {
   if (records.length === 0) return emptySummary();
   const unique = dedupe(type, records);
-  const rows: Record<string, unknown>[] = [];
-  const customers = new Set<string>();
-  for (const record of unique) {
-    const { row, customer } = toRow[type](record);
-    rows.push(row);
-    if (customer) customers.add(customer);
-  }
-  if (unique.length <= SINGLE_STATEMENT_MAX && isSingleWriter(db)) {
-    // One statement, no explicit transaction (a statement is atomic): on the embedded database every
-    // statement costs a fixed few tenths of a millisecond, which dominates small requests.
-    const { rows: result } = await db.executeQuery(statements[type].single(workspaceId, rows));
-    const { created, written, customers_created } = result[0] as {
-      created: number;
-      written: number;
-      customers_created: number;
-    };
-    return {
-      created,
-      updated: written - created,
-      unchanged: records.length - written,
-      customersCreated: customers_created,
-    };
+  const { rows, customers } = encodeRecords(type, unique);
+  if (unique.length <= SINGLE_STATEMENT_MAX) {
+    const result = await writeInOneStatement(db, workspaceId, type, rows);
+    if (result) {
+      const created = result.written.filter(([, inserted]) => inserted).length;
+      return {
+        created,
+        updated: result.written.length - created,
+        unchanged: records.length - result.written.length,
+        customersCreated: result.customersCreated.length,
+      };
+    }
   }
   const ids = rows.map((row) => row.external_id as string);
   const referenced = [...customers].sort();

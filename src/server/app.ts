@@ -108,6 +108,34 @@ export const buildApp = async ({ database, logger = false }: AppOptions): Promis
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
+  // Closing: new requests are refused, and close() waits for the ones in flight, so that none of
+  // them meets a database that has been closed.
+  let closing = false;
+  const inFlight = new Set<FastifyRequest>();
+  let drained: (() => void) | null = null;
+  const done = async (request: FastifyRequest) => {
+    if (inFlight.delete(request) && inFlight.size === 0) drained?.();
+  };
+  app.addHook('onRequest', async (request, reply) => {
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new AppError(503, 'shutting_down', 'Touchpoint is shutting down; retry in a moment');
+    }
+    inFlight.add(request);
+  });
+  app.addHook('onResponse', done);
+  app.addHook('onRequestAbort', done);
+  app.addHook('preClose', async () => {
+    closing = true;
+    if (inFlight.size > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          drained = resolve;
+        }),
+        new Promise((resolve) => setTimeout(resolve, 10_000).unref()),
+      ]);
+    }
+  });
   registerAuth(app, database.db);
   await app.register(healthRoutes, { database });
   await app.register(recordRoutes, { db: database.db });

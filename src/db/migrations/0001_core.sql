@@ -29,6 +29,17 @@ CREATE TABLE api_key (
 );
 CREATE INDEX api_key_workspace ON api_key (workspace_id);
 
+-- Raises an error (SQLSTATE TP001) when a condition does not hold; lets a single statement abort
+-- itself, and with it all it wrote, when it finds its assumptions broken.
+CREATE FUNCTION tp_assert(condition boolean, message text) RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT condition THEN
+    RAISE EXCEPTION USING ERRCODE = 'TP001', MESSAGE = message;
+  END IF;
+  RETURN 1;
+END;
+$$;
+
 -- The central customer profile. Customers referenced before they are known are created with
 -- only their external id and filled in when the source system sends them.
 CREATE TABLE customer (

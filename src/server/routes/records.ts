@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { Db } from '../../db/index.js';
 import type { RecordType } from '../../domain/vocabulary.js';
 import { externalIdSchema, MAX_BATCH, recordSchemas } from '../../ingest/schemas.js';
-import { upsertRecords } from '../../ingest/upsert.js';
 import { validateBatch } from '../../ingest/validate.js';
+import { WriteCoalescer } from '../../ingest/write-coalescer.js';
 import { customerOut, eventOut, feedbackOut, interactionOut } from '../../records/api-shapes.js';
 import { readCustomerProfile } from '../../records/customer-profile.js';
 import { type EncounterKind, readRecord } from '../../records/read-records.js';
@@ -32,6 +32,7 @@ const externalIdParams = z.object({ externalId: externalIdSchema });
 /** Ingestion and reading of the core records. Handlers stay thin: validate → call → respond. */
 export const recordRoutes = async (instance: FastifyInstance, { db }: { db: Db }) => {
   const app = instance.withTypeProvider<ZodTypeProvider>();
+  const writes = new WriteCoalescer(db);
 
   for (const type of Object.keys(INGEST) as RecordType[]) {
     const item = recordSchemas[type];
@@ -52,7 +53,7 @@ export const recordRoutes = async (instance: FastifyInstance, { db }: { db: Db }
       },
       async (request) => {
         const { workspaceId } = principalOf(request);
-        return upsertRecords(db, workspaceId, type, validateBatch(type, request.body));
+        return writes.write(workspaceId, type, validateBatch(type, request.body));
       },
     );
   }
