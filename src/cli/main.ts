@@ -121,7 +121,7 @@ export const buildCli = (): Command => {
           workspace: string;
         },
       ) => {
-        await withDatabase(options.data, 'import', async ({ db }) => {
+        await withDatabase(options.data, 'import', async ({ db, kind }) => {
           const workspace = await getWorkspace(db, options.workspace);
           const reporter = progressReporter(`Importing ${options.type}`);
           let summary: Awaited<ReturnType<typeof importFile>>;
@@ -132,6 +132,8 @@ export const buildCli = (): Command => {
               map: options.map,
               format: options.format,
               batchSize: options.batchSize,
+              // A server takes two batches at once (one per core here); the embedded database one.
+              concurrency: kind === 'server' ? 2 : 1,
               onProgress: (progress) => reporter.update(progress),
               onIgnoredColumns: (columns) => {
                 if (columns.length > 0) {

@@ -4,7 +4,7 @@ import { type ReadOptions, readRecordFile } from './file-reader.js';
 
 /**
  * The reading half of a file import, on its own thread: parsing, mapping and validation run on one
- * core while the database writes on the other. At most two batches wait for the writer.
+ * core while the database writes on the other. At most three batches wait for the writer.
  */
 export type WorkerMessage =
   | { kind: 'batch'; records: unknown[]; firstLine: number }
@@ -16,7 +16,7 @@ export type WorkerMessage =
 const port = parentPort;
 if (!port) throw new Error('import-worker must run as a worker thread');
 
-const AHEAD = 2;
+const AHEAD = 3;
 let credits = AHEAD;
 let waiting: (() => void) | null = null;
 port.on('message', (message: { kind: 'ack' }) => {
