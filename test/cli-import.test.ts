@@ -621,14 +621,21 @@ describe.skipIf(!pgUrl)(
       // 400 rows in batches of 7: ids repeat every 10 rows, so every batch shares ids with the one
       // before it; the value is the row number, so the last row of each id must win.
       const rows = Array.from({ length: 400 }, (_, i) => `R-${i % 10},C-${i % 9},2026-04-01,${i % 11},${i}`);
-      const file = write(dir, 'repeat.csv', ['externalId,customerId,occurredAt,nps,answers.row', ...rows].join('\n'));
+      const file = write(
+        dir,
+        'repeat.csv',
+        ['externalId,customerId,occurredAt,nps,answers.row', ...rows].join('\n'),
+      );
       const result = await importFile(file, 'feedback', { env: { DATABASE_URL: url } }, '--batch-size', '7');
       expect(result.code, result.stdout + result.stderr).toBe(0);
       expect(summaryOf(result)).toMatchObject({ rows: 400, created: 10 });
       await records({ url }, async (read) => {
         for (let id = 0; id < 10; id++) {
           const last = 390 + id;
-          expect(await read.one('feedback', `R-${id}`)).toMatchObject({ nps: last % 11, answers: { row: last } });
+          expect(await read.one('feedback', `R-${id}`)).toMatchObject({
+            nps: last % 11,
+            answers: { row: last },
+          });
         }
       });
     });
