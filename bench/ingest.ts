@@ -9,10 +9,13 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { type Agent, request } from 'undici';
+import { openDatabase } from '../src/db/index.js';
 import { packageRoot } from '../src/paths.js';
+import { createWorkspace } from '../src/workspace/workspaces.js';
 import {
   COPY_REFERENCE_TABLE,
   CSV_HEADER,
@@ -40,7 +43,7 @@ import { openLoop, percentile } from './open-loop.js';
 const { values: args } = parseArgs({
   options: {
     db: { type: 'string', default: 'pglite,postgres' },
-    only: { type: 'string', default: 'start,http,http-new,import,single' },
+    only: { type: 'string', default: 'start,http,http-new,import,single,floor' },
     runs: { type: 'string', default: '3' },
     'http-records': { type: 'string', default: '200000' },
     'csv-rows': { type: 'string', default: '1000000' },
@@ -264,6 +267,76 @@ const benchSingle = async (kind: 'pglite' | 'postgres') => {
   );
 };
 
+/**
+ * The floor: COPY of the same rows straight into Touchpoint's feedback table (its indexes, customer
+ * ids already resolved, nothing validated) — the database's own cost of storing them, which no
+ * importer can beat.
+ */
+const benchFloor = async (kind: 'pglite' | 'postgres') => {
+  const rates: number[] = [];
+  const references: number[] = [];
+  const rowsCount = csvRows;
+  for (let run = 0; run < runs; run++) {
+    const t = await target(kind, `floor_${run}`);
+    const database = await openDatabase(
+      kind === 'postgres'
+        ? { kind: 'server', url: t.env.DATABASE_URL as string }
+        : { kind: 'embedded', dataDir: t.data[1] as string },
+      { command: 'bench' },
+    );
+    const ws = await createWorkspace(database.db, 'floor');
+    await sql`INSERT INTO customer (workspace_id, external_id) SELECT ${ws.id}, 'C-' || g FROM generate_series(0, ${CUSTOMERS - 1}) g`.execute(
+      database.db,
+    );
+    const ids = new Map(
+      (
+        await database.db
+          .selectFrom('customer')
+          .select(['id', 'external_id'])
+          .where('workspace_id', '=', ws.id)
+          .execute()
+      ).map((c) => [c.external_id, c.id]),
+    );
+    await database.close();
+    let text = '';
+    for (let i = 0; i < rowsCount; i++) {
+      const r = feedbackRecord(i);
+      text += `${ws.id}\t${r.externalId}\t${ids.get(r.customerId)}\tsurvey\t${r.channel}\t${r.touchpoint}\t${r.occurredAt}\t${r.nps}\t${r.csat}\t${r.ces}\t${JSON.stringify(r.answers)}\t${r.text ?? '\\N'}\t3\n`;
+    }
+    const columns =
+      '(workspace_id, external_id, customer_id, source, channel, touchpoint, occurred_at, nps, csat, ces, answers, text, experience_rating)';
+    let seconds: number;
+    if (kind === 'postgres') {
+      const client = new pg.Client(t.env.DATABASE_URL);
+      await client.connect();
+      const started = performance.now();
+      await pipeline([text], client.query(copyFrom(`COPY feedback ${columns} FROM STDIN`)));
+      seconds = (performance.now() - started) / 1000;
+      await client.end();
+    } else {
+      const db = new PGlite(join(t.data[1] as string, 'pg'));
+      await db.waitReady;
+      const started = performance.now();
+      await db.query(`COPY feedback ${columns} FROM '/dev/blob'`, [], { blob: new Blob([text]) });
+      seconds = (performance.now() - started) / 1000;
+      await db.close();
+    }
+    rates.push(rowsCount / seconds);
+    const csv = `${CSV_HEADER}\n${Array.from({ length: rowsCount }, (_, i) => feedbackCsvLine(i)).join('\n')}\n`;
+    references.push(await t.copyReference(csv, rowsCount));
+    t.cleanup();
+    console.error(
+      `  floor ${kind} run ${run + 1}: ${fmt(rates.at(-1) as number)} rows/s (reference ${fmt(references.at(-1) as number)} rows/s)`,
+    );
+  }
+  results[`floor_${kind}`] = { rates, references };
+  const rate = median(rates);
+  const reference = median(references);
+  log(
+    `| Floor: raw COPY of the same ${fmt(rowsCount)} rows straight into the feedback table (its indexes, ids resolved) | ${kind} | ${fmt(rate)} rows/s | raw COPY ${fmt(reference)} rows/s | ${fmt((100 * rate) / reference, 1)}% |`,
+  );
+};
+
 /** `npm start` to ready on an existing embedded database, and idle RSS. */
 const benchStart = async () => {
   const t = await target('pglite', 'start');
@@ -304,6 +377,7 @@ try {
     if (only.has('http-new')) await benchHttp(kind, false);
     if (only.has('import')) await benchImport(kind);
     if (only.has('single')) await benchSingle(kind);
+    if (only.has('floor')) await benchFloor(kind);
   }
 } finally {
   stopPostgres();
