@@ -1,20 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { CONTRACT_FIELDS } from '../../test/helpers/contract.js';
+import { appError } from '../../test/helpers/errors.js';
 import type { RecordType } from '../domain/vocabulary.js';
-import { AppError } from '../errors.js';
 import { buildRecord, fieldsOf, parseFieldMap, resolveColumns, type Target } from './field-map.js';
 import { validateRecord } from './validate.js';
-
-/** The AppError thrown by `run`. */
-const appError = (run: () => unknown): AppError => {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error('expected an AppError, nothing was thrown');
-};
 
 const field = (name: string): Target => ({ field: name });
 const answer = (key: string): Target => ({ field: 'answers', key });

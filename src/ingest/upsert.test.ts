@@ -1,11 +1,21 @@
 import { expect, test } from 'vitest';
 import { describeEachDatabase } from '../../test/helpers/databases.js';
 import { createTestWorkspace } from '../../test/helpers/workspace.js';
+import type { Db } from '../db/index.js';
 import type { RecordType } from '../domain/vocabulary.js';
 import { readRecord } from '../records/read-records.js';
 import type { RecordInputs } from './schemas.js';
 import { upsertRecords } from './upsert.js';
 import { validateBatch } from './validate.js';
+
+const countFeedback = async (db: Db, workspaceId: number): Promise<number> => {
+  const { count } = await db
+    .selectFrom('feedback')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirstOrThrow();
+  return Number(count);
+};
 
 const valid = <T extends RecordType>(type: T, records: unknown[]) =>
   validateBatch(type, records) as RecordInputs[T][];
@@ -357,12 +367,7 @@ describeEachDatabase('upsertRecords', (database) => {
       unchanged: 0,
       customersCreated: 700,
     });
-    const { count } = await db()
-      .selectFrom('feedback')
-      .select((eb) => eb.fn.countAll<number>().as('count'))
-      .where('workspace_id', '=', ws.id)
-      .executeTakeFirstOrThrow();
-    expect(Number(count)).toBe(10_000);
+    expect(await countFeedback(db(), ws.id)).toBe(10_000);
   });
 
   test('the same new records sent twice at once are stored once, and reported created once', async () => {
@@ -380,12 +385,7 @@ describeEachDatabase('upsertRecords', (database) => {
     expect(results.reduce((sum, r) => sum + r.created, 0)).toBe(300);
     expect(results.reduce((sum, r) => sum + r.unchanged, 0)).toBe(600);
     expect(results.reduce((sum, r) => sum + r.customersCreated, 0)).toBe(40);
-    const { count } = await db()
-      .selectFrom('feedback')
-      .select((eb) => eb.fn.countAll<number>().as('count'))
-      .where('workspace_id', '=', ws.id)
-      .executeTakeFirstOrThrow();
-    expect(Number(count)).toBe(300);
+    expect(await countFeedback(db(), ws.id)).toBe(300);
   });
 
   test('many single records naming the same new customer at once: one customer, every record linked to it', async () => {

@@ -34,9 +34,9 @@ export const addSummaries = (a: UpsertSummary, b: UpsertSummary): UpsertSummary 
 });
 
 /**
- * One statement shape serves every record type: the batch travels as one JSON parameter, is
- * expanded by `json_array_elements` into the input `s`, joined to the customer it refers to, and
- * upserted by `(workspace_id, external_id)`. The `WHERE … IS DISTINCT FROM` clause leaves identical
+ * One statement shape serves every record type: the batch travels as one jsonb parameter (an array
+ * of arrays), is expanded into the input `s`, joined to the customer it refers to, and upserted by
+ * `(workspace_id, external_id)`. The `WHERE … IS DISTINCT FROM` clause leaves identical
  * records untouched, so a resent batch writes nothing and is reported as unchanged.
  */
 interface UpsertStatement {
@@ -447,7 +447,7 @@ const toRow: {
   }),
 };
 
-export const statements = {
+const statements = {
   customers: upsertCustomers,
   interactions: upsertInteractions,
   feedback: upsertFeedback,

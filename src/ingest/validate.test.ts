@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { appError } from '../../test/helpers/errors.js';
 import {
   CHANNELS,
   EVENT_TYPES,
@@ -7,7 +8,7 @@ import {
   PERSONALITY_TYPES,
   type RecordType,
 } from '../domain/vocabulary.js';
-import { AppError, type ErrorDetail } from '../errors.js';
+import type { ErrorDetail } from '../errors.js';
 import { MAX_BATCH } from './schemas.js';
 import { validateBatch, validateRecord } from './validate.js';
 
@@ -32,17 +33,6 @@ const accepted = (type: RecordType, input: unknown) => {
   const result = validateRecord(type, input);
   if (!result.ok) throw new Error(`expected acceptance, got ${JSON.stringify(result.details)}`);
   return result.value as Record<string, unknown>;
-};
-
-/** The AppError thrown by `run`. */
-const appError = (run: () => unknown): AppError => {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error('expected an AppError, nothing was thrown');
 };
 
 const paths = (details: readonly ErrorDetail[]) => details.map((d) => d.path).sort();

@@ -10,12 +10,11 @@ import Fastify, {
 } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import secureJson from 'secure-json-parse';
 import type { Database } from '../db/index.js';
-import { AppError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerAuth } from './auth.js';
 import { registerErrorHandling } from './errors.js';
+import { registerDrain, registerJsonBody } from './lifecycle.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { healthRoutes } from './routes/health.js';
 import { recordRoutes } from './routes/records.js';
@@ -57,28 +56,7 @@ export const buildApp = async ({ database, logger = false }: AppOptions): Promis
   // Responses are built by our own mappers; their schemas document the API, not re-check it.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerErrorHandling(app);
-  // JSON only (anything else is a 415), with a parser that says where the JSON breaks.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
-    if (text === '') {
-      done(
-        new AppError(400, 'invalid_json', 'The body is empty; send a JSON object or an array of objects.'),
-        undefined,
-      );
-      return;
-    }
-    try {
-      done(
-        null,
-        secureJson.parse(text as string, undefined, { protoAction: 'remove', constructorAction: 'remove' }),
-      );
-    } catch (error) {
-      done(
-        new AppError(400, 'invalid_json', `The body is not valid JSON: ${(error as Error).message}`),
-        undefined,
-      );
-    }
-  });
+  registerJsonBody(app);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -108,34 +86,7 @@ export const buildApp = async ({ database, logger = false }: AppOptions): Promis
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
-  // Closing: new requests are refused, and close() waits for the ones in flight, so that none of
-  // them meets a database that has been closed.
-  let closing = false;
-  const inFlight = new Set<FastifyRequest>();
-  let drained: (() => void) | null = null;
-  const done = async (request: FastifyRequest) => {
-    if (inFlight.delete(request) && inFlight.size === 0) drained?.();
-  };
-  app.addHook('onRequest', async (request, reply) => {
-    if (closing) {
-      reply.header('connection', 'close');
-      throw new AppError(503, 'shutting_down', 'Touchpoint is shutting down; retry in a moment');
-    }
-    inFlight.add(request);
-  });
-  app.addHook('onResponse', done);
-  app.addHook('onRequestAbort', done);
-  app.addHook('preClose', async () => {
-    closing = true;
-    if (inFlight.size > 0) {
-      await Promise.race([
-        new Promise<void>((resolve) => {
-          drained = resolve;
-        }),
-        new Promise((resolve) => setTimeout(resolve, 10_000).unref()),
-      ]);
-    }
-  });
+  registerDrain(app);
   registerAuth(app, database.db);
   await app.register(healthRoutes, { database });
   await app.register(recordRoutes, { db: database.db });
