@@ -68,5 +68,3 @@ export const issuesToDetails = (
     }
     return [{ path: joinPath([...prefix, ...issue.path]), message: issue.message }];
   });
-
-export { joinPath };

@@ -17,11 +17,7 @@ export type Db = Kysely<Schema>;
  * Where the data lives. This is the one place that chooses between the embedded database (PGlite,
  * files under a directory) and a PostgreSQL server; everything else uses the same Kysely code.
  */
-export type DatabaseTarget =
-  | { kind: 'server'; url: string }
-  | { kind: 'embedded'; dataDir: string }
-  /** An already open PGlite instance, owned by the caller (tests share one per file). */
-  | { kind: 'embedded-instance'; pglite: PGlite };
+export type DatabaseTarget = { kind: 'server'; url: string } | { kind: 'embedded'; dataDir: string };
 
 export interface Database {
   db: Db;
@@ -88,7 +84,7 @@ export const openDatabase = async (
   return database;
 };
 
-export const openPGlite = async (dataDir?: string): Promise<PGlite> => {
+const openPGlite = async (dataDir?: string): Promise<PGlite> => {
   const pglite = new PGlite(dataDir, { parsers: { [INT8]: toNumber, [NUMERIC]: toNumber } });
   await pglite.waitReady;
   return pglite;
@@ -116,16 +112,6 @@ const connect = async (target: DatabaseTarget, command: string): Promise<Databas
       db,
       kind: 'server',
       label: `PostgreSQL ${redactUrl(target.url)}`,
-      announce() {},
-      close: () => db.destroy(),
-    };
-  }
-  if (target.kind === 'embedded-instance') {
-    const db = new Kysely<Schema>({ dialect: new PGliteDialect(target.pglite) });
-    return {
-      db,
-      kind: 'embedded',
-      label: 'embedded database (shared instance)',
       announce() {},
       close: () => db.destroy(),
     };
