@@ -22,6 +22,9 @@ const valid = <T extends RecordType>(type: T, records: unknown[]) =>
 
 describeEachDatabase('upsertRecords', (database) => {
   const db = () => database().db;
+  /** Validates records as the API does and upserts them into the workspace. */
+  const put = <T extends RecordType>(ws: { id: number }, type: T, records: unknown[]) =>
+    upsertRecords(db(), ws.id, type, valid(type, records));
 
   test('creates, then reports a resent batch as unchanged and a changed record as updated', async () => {
     const ws = await createTestWorkspace(db());
@@ -82,12 +85,12 @@ describeEachDatabase('upsertRecords', (database) => {
       occurredAt: '2026-03-01T10:00:00Z',
       transfers: 1,
     };
-    await upsertRecords(db(), ws.id, 'interactions', valid('interactions', [record]));
+    await put(ws, 'interactions', [record]);
     const first = await readRecord(db(), ws.id, 'interaction', 'I-1');
-    await upsertRecords(db(), ws.id, 'interactions', valid('interactions', [record]));
+    await put(ws, 'interactions', [record]);
     expect((await readRecord(db(), ws.id, 'interaction', 'I-1')).updatedAt).toBe(first.updatedAt);
     await new Promise((resolve) => setTimeout(resolve, 5));
-    await upsertRecords(db(), ws.id, 'interactions', valid('interactions', [{ ...record, transfers: 2 }]));
+    await put(ws, 'interactions', [{ ...record, transfers: 2 }]);
     const second = await readRecord(db(), ws.id, 'interaction', 'I-1');
     expect(second.transfers).toBe(2);
     expect(second.updatedAt > first.updatedAt).toBe(true);
@@ -95,31 +98,21 @@ describeEachDatabase('upsertRecords', (database) => {
 
   test('customers merge: omitted fields are kept, null clears, attributes merge by key', async () => {
     const ws = await createTestWorkspace(db());
-    await upsertRecords(
-      db(),
-      ws.id,
-      'customers',
-      valid('customers', [
-        {
-          externalId: 'C-1',
-          name: 'Ada Lovelace',
-          email: 'ada@example.com',
-          segment: 'enterprise',
-          lifecycleStage: 'new',
-          personalityType: 'relationship',
-          value: 1200.5,
-          attributes: { plan: 'gold', region: 'north' },
-        },
-      ]),
-    );
-    const summary = await upsertRecords(
-      db(),
-      ws.id,
-      'customers',
-      valid('customers', [
-        { externalId: 'C-1', email: null, lifecycleStage: 'current', attributes: { region: null, tier: 2 } },
-      ]),
-    );
+    await put(ws, 'customers', [
+      {
+        externalId: 'C-1',
+        name: 'Ada Lovelace',
+        email: 'ada@example.com',
+        segment: 'enterprise',
+        lifecycleStage: 'new',
+        personalityType: 'relationship',
+        value: 1200.5,
+        attributes: { plan: 'gold', region: 'north' },
+      },
+    ]);
+    const summary = await put(ws, 'customers', [
+      { externalId: 'C-1', email: null, lifecycleStage: 'current', attributes: { region: null, tier: 2 } },
+    ]);
     expect(summary).toMatchObject({ created: 0, updated: 1 });
     const [row] = await db().selectFrom('customer').selectAll().where('workspace_id', '=', ws.id).execute();
     expect(row).toMatchObject({
@@ -132,12 +125,7 @@ describeEachDatabase('upsertRecords', (database) => {
       attributes: { plan: 'gold', tier: 2 },
     });
     // attributes: null removes them all; an absent personality type is kept.
-    await upsertRecords(
-      db(),
-      ws.id,
-      'customers',
-      valid('customers', [{ externalId: 'C-1', attributes: null }]),
-    );
+    await put(ws, 'customers', [{ externalId: 'C-1', attributes: null }]);
     const after = await db()
       .selectFrom('customer')
       .selectAll()
@@ -150,19 +138,9 @@ describeEachDatabase('upsertRecords', (database) => {
   test('every change of life-cycle stage is kept with its date', async () => {
     const ws = await createTestWorkspace(db());
     for (const lifecycleStage of ['new', 'new', 'current', 'ending']) {
-      await upsertRecords(
-        db(),
-        ws.id,
-        'customers',
-        valid('customers', [{ externalId: 'C-1', lifecycleStage }]),
-      );
+      await put(ws, 'customers', [{ externalId: 'C-1', lifecycleStage }]);
     }
-    await upsertRecords(
-      db(),
-      ws.id,
-      'customers',
-      valid('customers', [{ externalId: 'C-1', name: 'No stage change' }]),
-    );
+    await put(ws, 'customers', [{ externalId: 'C-1', name: 'No stage change' }]);
     const history = await db()
       .selectFrom('customer_stage_history')
       .select('lifecycle_stage')
@@ -174,21 +152,11 @@ describeEachDatabase('upsertRecords', (database) => {
 
   test('a reference to an unknown customer creates it, and the later customer record fills it in', async () => {
     const ws = await createTestWorkspace(db());
-    const s = await upsertRecords(
-      db(),
-      ws.id,
-      'events',
-      valid('events', [
-        { externalId: 'E-1', customerId: 'C-9', type: 'purchase', occurredAt: '2026-01-05', amount: 99.95 },
-      ]),
-    );
+    const s = await put(ws, 'events', [
+      { externalId: 'E-1', customerId: 'C-9', type: 'purchase', occurredAt: '2026-01-05', amount: 99.95 },
+    ]);
     expect(s).toEqual({ created: 1, updated: 0, unchanged: 0, customersCreated: 1 });
-    const c = await upsertRecords(
-      db(),
-      ws.id,
-      'customers',
-      valid('customers', [{ externalId: 'C-9', name: 'Late Arrival' }]),
-    );
+    const c = await put(ws, 'customers', [{ externalId: 'C-9', name: 'Late Arrival' }]);
     expect(c).toEqual({ created: 0, updated: 1, unchanged: 0, customersCreated: 0 });
     expect(await readRecord(db(), ws.id, 'event', 'E-1')).toMatchObject({
       customerId: 'C-9',
@@ -199,42 +167,22 @@ describeEachDatabase('upsertRecords', (database) => {
 
   test('interactions and feedback keep the customer context of the encounter', async () => {
     const ws = await createTestWorkspace(db());
-    await upsertRecords(
-      db(),
-      ws.id,
-      'customers',
-      valid('customers', [
-        { externalId: 'C-1', lifecycleStage: 'renewing', personalityType: 'prompt', segment: 'smb' },
-      ]),
-    );
-    await upsertRecords(
-      db(),
-      ws.id,
-      'interactions',
-      valid('interactions', [
-        {
-          externalId: 'I-1',
-          customerId: 'C-1',
-          channel: 'chat',
-          touchpoint: 'billing',
-          occurredAt: '2026-02-01T09:00:00Z',
-        },
-      ]),
-    );
-    await upsertRecords(
-      db(),
-      ws.id,
-      'customers',
-      valid('customers', [{ externalId: 'C-1', lifecycleStage: 'ending' }]),
-    );
-    await upsertRecords(
-      db(),
-      ws.id,
-      'feedback',
-      valid('feedback', [
-        { externalId: 'F-1', interactionId: 'I-1', occurredAt: '2026-02-01T10:00:00Z', csat: 1 },
-      ]),
-    );
+    await put(ws, 'customers', [
+      { externalId: 'C-1', lifecycleStage: 'renewing', personalityType: 'prompt', segment: 'smb' },
+    ]);
+    await put(ws, 'interactions', [
+      {
+        externalId: 'I-1',
+        customerId: 'C-1',
+        channel: 'chat',
+        touchpoint: 'billing',
+        occurredAt: '2026-02-01T09:00:00Z',
+      },
+    ]);
+    await put(ws, 'customers', [{ externalId: 'C-1', lifecycleStage: 'ending' }]);
+    await put(ws, 'feedback', [
+      { externalId: 'F-1', interactionId: 'I-1', occurredAt: '2026-02-01T10:00:00Z', csat: 1 },
+    ]);
     const interaction = await readRecord(db(), ws.id, 'interaction', 'I-1');
     expect(interaction.atEncounter).toEqual({
       lifecycleStage: 'renewing',
@@ -255,21 +203,16 @@ describeEachDatabase('upsertRecords', (database) => {
 
   test('feedback about an interaction that has not arrived yet is kept, and anonymous reviews are allowed', async () => {
     const ws = await createTestWorkspace(db());
-    const s = await upsertRecords(
-      db(),
-      ws.id,
-      'feedback',
-      valid('feedback', [
-        { externalId: 'F-1', interactionId: 'I-later', occurredAt: '2026-02-01T10:00:00Z', nps: 10 },
-        {
-          externalId: 'R-1',
-          source: 'review',
-          channel: 'web',
-          occurredAt: '2026-02-02',
-          text: 'Lovely shop',
-        },
-      ]),
-    );
+    const s = await put(ws, 'feedback', [
+      { externalId: 'F-1', interactionId: 'I-later', occurredAt: '2026-02-01T10:00:00Z', nps: 10 },
+      {
+        externalId: 'R-1',
+        source: 'review',
+        channel: 'web',
+        occurredAt: '2026-02-02',
+        text: 'Lovely shop',
+      },
+    ]);
     expect(s).toEqual({ created: 2, updated: 0, unchanged: 0, customersCreated: 0 });
     expect(await readRecord(db(), ws.id, 'feedback', 'F-1')).toMatchObject({
       customerId: null,
@@ -284,56 +227,41 @@ describeEachDatabase('upsertRecords', (database) => {
 
   test('within one batch, the last record with an externalId wins', async () => {
     const ws = await createTestWorkspace(db());
-    const s = await upsertRecords(
-      db(),
-      ws.id,
-      'interactions',
-      valid('interactions', [
-        {
-          externalId: 'I-1',
-          customerId: 'C-1',
-          channel: 'phone',
-          occurredAt: '2026-02-01T09:00:00Z',
-          transfers: 1,
-        },
-        {
-          externalId: 'I-1',
-          customerId: 'C-1',
-          channel: 'phone',
-          occurredAt: '2026-02-01T09:00:00Z',
-          transfers: 4,
-        },
-      ]),
-    );
+    const s = await put(ws, 'interactions', [
+      {
+        externalId: 'I-1',
+        customerId: 'C-1',
+        channel: 'phone',
+        occurredAt: '2026-02-01T09:00:00Z',
+        transfers: 1,
+      },
+      {
+        externalId: 'I-1',
+        customerId: 'C-1',
+        channel: 'phone',
+        occurredAt: '2026-02-01T09:00:00Z',
+        transfers: 4,
+      },
+    ]);
     expect(s.created).toBe(1);
     expect((await readRecord(db(), ws.id, 'interaction', 'I-1')).transfers).toBe(4);
   });
 
   test('timestamps with offsets are stored as the same instant', async () => {
     const ws = await createTestWorkspace(db());
-    await upsertRecords(
-      db(),
-      ws.id,
-      'events',
-      valid('events', [
-        {
-          externalId: 'E-1',
-          customerId: 'C-1',
-          type: 'renewal',
-          occurredAt: '2026-03-01T14:05:09.123+02:00',
-        },
-      ]),
-    );
+    await put(ws, 'events', [
+      {
+        externalId: 'E-1',
+        customerId: 'C-1',
+        type: 'renewal',
+        occurredAt: '2026-03-01T14:05:09.123+02:00',
+      },
+    ]);
     expect((await readRecord(db(), ws.id, 'event', 'E-1')).occurredAt).toBe('2026-03-01T12:05:09.123Z');
     // The same instant written differently is unchanged.
-    const again = await upsertRecords(
-      db(),
-      ws.id,
-      'events',
-      valid('events', [
-        { externalId: 'E-1', customerId: 'C-1', type: 'renewal', occurredAt: '2026-03-01T12:05:09.123Z' },
-      ]),
-    );
+    const again = await put(ws, 'events', [
+      { externalId: 'E-1', customerId: 'C-1', type: 'renewal', occurredAt: '2026-03-01T12:05:09.123Z' },
+    ]);
     expect(again.unchanged).toBe(1);
   });
 
@@ -341,10 +269,8 @@ describeEachDatabase('upsertRecords', (database) => {
     const a = await createTestWorkspace(db());
     const b = await createTestWorkspace(db());
     const record = { externalId: 'F-1', customerId: 'C-1', occurredAt: '2026-03-01', nps: 1 };
-    await upsertRecords(db(), a.id, 'feedback', valid('feedback', [record]));
-    expect(
-      await upsertRecords(db(), b.id, 'feedback', valid('feedback', [{ ...record, nps: 10 }])),
-    ).toMatchObject({
+    await put(a, 'feedback', [record]);
+    expect(await put(b, 'feedback', [{ ...record, nps: 10 }])).toMatchObject({
       created: 1,
       customersCreated: 1,
     });
@@ -361,7 +287,7 @@ describeEachDatabase('upsertRecords', (database) => {
       nps: i % 11,
       channel: 'email',
     }));
-    expect(await upsertRecords(db(), ws.id, 'feedback', valid('feedback', records))).toEqual({
+    expect(await put(ws, 'feedback', records)).toEqual({
       created: 10_000,
       updated: 0,
       unchanged: 0,

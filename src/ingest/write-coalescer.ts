@@ -107,8 +107,9 @@ export class WriteCoalescer {
             }
             // A customer created for the group counts for the first request that named it.
             let customersCreated = 0;
-            for (const customer of encodeRecords(type, pending.records).customers) {
-              if (newCustomers.delete(customer)) customersCreated++;
+            for (const record of pending.records) {
+              const customer = 'customerId' in record ? record.customerId : null;
+              if (customer && newCustomers.delete(customer)) customersCreated++;
             }
             pending.resolve({
               created,
