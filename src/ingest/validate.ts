@@ -1,7 +1,7 @@
 import type { RecordType } from '../domain/vocabulary.js';
 import { AppError, type ErrorDetail } from '../errors.js';
 import { issuesToDetails } from '../validation.js';
-import { MAX_BATCH, type RecordInputs, recordSchemas } from './schemas.js';
+import { MAX_BATCH, type RecordInputs, recordParsers, recordSchemas } from './schemas.js';
 
 export type RecordResult<T extends RecordType> =
   | { ok: true; value: RecordInputs[T] }
@@ -13,6 +13,8 @@ export const validateRecord = <T extends RecordType>(
   input: unknown,
   prefix: readonly PropertyKey[] = [],
 ): RecordResult<T> => {
+  const value = recordParsers[type](input);
+  if (value !== undefined) return { ok: true, value: value as RecordInputs[T] };
   const result = recordSchemas[type].safeParse(input);
   if (result.success) return { ok: true, value: result.data as RecordInputs[T] };
   return { ok: false, details: issuesToDetails(result.error.issues, prefix) };
