@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { AppError } from '../errors.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { migrate } from './migrate.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { type EmbeddedSession, openEmbeddedSession } from './pglite-thread.js';
 import { preparingPool } from './prepared.js';
 import type { Schema } from './schema.js';
 
@@ -84,12 +84,6 @@ export const openDatabase = async (
   return database;
 };
 
-const openPGlite = async (dataDir?: string): Promise<PGlite> => {
-  const pglite = new PGlite(dataDir, { parsers: { [INT8]: toNumber, [NUMERIC]: toNumber } });
-  await pglite.waitReady;
-  return pglite;
-};
-
 const connect = async (target: DatabaseTarget, command: string): Promise<Database> => {
   if (target.kind === 'server') {
     const pool = new pg.Pool({ connectionString: target.url, max: 10, types: pgTypes });
@@ -118,9 +112,9 @@ const connect = async (target: DatabaseTarget, command: string): Promise<Databas
   }
   mkdirSync(target.dataDir, { recursive: true });
   const lock = lockDataDir(target.dataDir, command);
-  let pglite: PGlite;
+  let pglite: EmbeddedSession;
   try {
-    pglite = await openPGlite(resolve(target.dataDir, 'pg'));
+    pglite = await openEmbeddedSession(resolve(target.dataDir, 'pg'));
   } catch (error) {
     lock.release();
     throw new AppError(

@@ -1,4 +1,4 @@
-import type { PGlite, Results } from '@electric-sql/pglite';
+import type { Results } from '@electric-sql/pglite';
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -11,6 +11,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import type { EmbeddedSession } from './pglite-thread.js';
 import { isPrepared, sqlLiteral, statementName } from './prepared.js';
 
 /**
@@ -22,7 +23,7 @@ import { isPrepared, sqlLiteral, statementName } from './prepared.js';
  * statements inside one PostgreSQL session.
  */
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pglite: PGlite) {}
+  constructor(private readonly pglite: EmbeddedSession) {}
   createAdapter() {
     return new PostgresAdapter();
   }
@@ -42,7 +43,7 @@ class PGliteDriver implements Driver {
   private readonly connection: PGliteConnection;
   private releaseCurrent: (() => void) | null = null;
 
-  constructor(pglite: PGlite) {
+  constructor(pglite: EmbeddedSession) {
     this.connection = new PGliteConnection(pglite);
   }
 
@@ -88,7 +89,7 @@ class PGliteDriver implements Driver {
 class PGliteConnection implements DatabaseConnection {
   private readonly prepared = new Set<string>();
 
-  constructor(private readonly pglite: PGlite) {}
+  constructor(private readonly pglite: EmbeddedSession) {}
 
   /**
    * A marked statement is prepared once (PREPARE) and then run with EXECUTE. PGlite's query API
@@ -102,16 +103,14 @@ class PGliteConnection implements DatabaseConnection {
     }
     const args = compiledQuery.parameters.map(sqlLiteral).join(', ');
     const execute = `EXECUTE ${name}${args ? `(${args})` : ''}`;
-    let results: Results[];
     try {
-      results = await this.pglite.exec(execute);
+      return (await this.pglite.exec(execute)) as Results<R>;
     } catch (error) {
       // invalid_sql_statement_name: the statement is gone (e.g. its PREPARE was rolled back).
       if ((error as { code?: string }).code !== '26000') throw error;
       await this.pglite.exec(`PREPARE ${name} AS ${compiledQuery.sql}`);
-      results = await this.pglite.exec(execute);
+      return (await this.pglite.exec(execute)) as Results<R>;
     }
-    return (results.at(-1) as Results<R> | undefined) ?? { rows: [], fields: [] };
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
@@ -126,10 +125,7 @@ class PGliteConnection implements DatabaseConnection {
     // file with several statements runs as one query.
     const result: Results<R> =
       compiledQuery.parameters.length === 0
-        ? (((await this.pglite.exec(compiledQuery.sql)).at(-1) as Results<R> | undefined) ?? {
-            rows: [],
-            fields: [],
-          })
+        ? ((await this.pglite.exec(compiledQuery.sql)) as Results<R>)
         : await this.pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters]);
     const command = result.command?.toUpperCase();
     const changes =

@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { Db } from '../db/index.js';
 import type { RecordType } from '../domain/vocabulary.js';
 import { AppError } from '../errors.js';
+import { startWorker } from '../worker-thread.js';
 import type { ReadOptions, ReadProgress } from './file-reader.js';
 import type { WorkerMessage } from './import-worker.js';
 import type { RecordInputs } from './schemas.js';
@@ -30,17 +28,6 @@ export interface ImportSummary extends UpsertSummary {
   elapsedMs: number;
   ignoredColumns: string[];
 }
-
-// Compiled code runs the worker's .js. From source (tsx, tests) the worker first registers tsx, as
-// `--import tsx` in execArgv does not reach worker threads on Node 20.
-const startWorker = (workerData: ReadOptions): Worker => {
-  const js = new URL('./import-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData });
-  const ts = new URL('./import-worker.ts', import.meta.url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(ts)}); })`;
-  return new Worker(code, { eval: true, workerData });
-};
 
 /**
  * Removes from the head of `queue` the batches that may start now: while fewer than `concurrency`
@@ -76,7 +63,7 @@ export const importFile = async (
 ): Promise<ImportSummary> => {
   const started = performance.now();
   const { onProgress, onIgnoredColumns, concurrency = 1, ...read } = options;
-  const worker = startWorker(read);
+  const worker = startWorker(import.meta.url, './import-worker', read);
   let summary = emptySummary();
   let lastProgress = 0;
   try {
