@@ -17,6 +17,7 @@ import { registerErrorHandling } from './errors.js';
 import { registerDrain, registerJsonBody } from './lifecycle.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { recordRoutes } from './routes/records.js';
 import { zodValidatorCompiler } from './validator.js';
 
@@ -78,6 +79,11 @@ export const buildApp = async ({ database, logger = false }: AppOptions): Promis
           description: 'Write records: one object or an array of up to 10,000, upserted by externalId.',
         },
         { name: 'records', description: 'Read customer profiles, timelines and single records.' },
+        {
+          name: 'analytics',
+          description:
+            'Metrics by any dimension with margins and significance, their CSV export, and the extreme encounters.',
+        },
         { name: 'admin', description: 'API keys of the workspace (admin keys only).' },
         { name: 'system', description: 'Health and documentation.' },
       ],
@@ -91,6 +97,7 @@ export const buildApp = async ({ database, logger = false }: AppOptions): Promis
   await app.register(healthRoutes, { database });
   await app.register(recordRoutes, { db: database.db });
   await app.register(apiKeyRoutes, { db: database.db });
+  await app.register(metricsRoutes, { db: database.db });
 
   app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () =>
     app.swagger(),

@@ -1,0 +1,203 @@
+import { type RawBuilder, sql } from 'kysely';
+import type { Db } from '../db/index.js';
+import { EXPERIENCE_RATINGS } from '../domain/experience-rating.js';
+import {
+  type ContactCell,
+  emptyContactCell,
+  emptyFeedbackCell,
+  type FeedbackCell,
+} from '../domain/metrics.js';
+import type { Dimension, FieldDimension, Filter } from './params.js';
+
+/**
+ * Cells of counts from the raw tables, one per combination of the grouping dimensions, plus the
+ * total over everything selected: one scan with GROUPING SETS. The measures are computed from
+ * the cells in src/domain/metrics.ts.
+ */
+
+export interface CellQuery {
+  workspaceId: number;
+  by: readonly Dimension[];
+  filters: readonly Filter[];
+  from: Date | null;
+  to: Date | null;
+}
+
+export interface Cells<C> {
+  /** One entry per group: the dimension values in `by` order (null when the encounter has none). */
+  groups: { key: (string | null)[]; cell: C }[];
+  total: C;
+}
+
+type Source = 'feedback' | 'contacts';
+
+const COLUMNS: Record<FieldDimension, string> = {
+  lifecycleStage: 'lifecycle_stage',
+  personalityType: 'personality_type',
+  segment: 'segment',
+  channel: 'channel',
+  touchpoint: 'touchpoint',
+  team: 'team',
+  agent: 'agent',
+  source: 'source',
+  experienceRating: 'experience_rating',
+};
+
+const RATING_NAMES = sql.raw(`ARRAY[${EXPERIENCE_RATINGS.map((name) => `'${name}'`).join(', ')}]`);
+
+/** The SQL value of a dimension for one encounter (f: feedback, i: interaction, c: customer). */
+const dimensionSql = (dimension: Dimension, source: Source): RawBuilder<string | null> => {
+  const own = source === 'feedback' ? 'f' : 'i';
+  switch (dimension.kind) {
+    case 'field': {
+      const column = COLUMNS[dimension.name];
+      if (dimension.name === 'experienceRating') return sql`(${RATING_NAMES})[f.experience_rating]`;
+      // Feedback takes team and agent from the interaction it is about.
+      const table =
+        (dimension.name === 'team' || dimension.name === 'agent') && source === 'feedback' ? 'li' : own;
+      return sql`${sql.ref(`${table}.${column}`)}`;
+    }
+    case 'customerAttribute':
+      return sql`c.attributes ->> ${dimension.key}`;
+    case 'answer':
+      return sql`f.answers ->> ${dimension.key}`;
+    case 'time':
+      return sql`to_char(date_trunc(${dimension.name}, ${sql.ref(`${own}.occurred_at`)} AT TIME ZONE 'UTC'), 'YYYY-MM-DD')`;
+  }
+};
+
+const uses = (query: CellQuery, test: (d: Dimension) => boolean) =>
+  query.by.some(test) || query.filters.some((f) => test(f.dimension));
+
+/**
+ * The FROM … WHERE of the encounters selected, with their dimension values as d0, d1 … and
+ * `columns`. `withCustomer` joins the customer (c) even when no dimension needs it.
+ */
+export const selection = (
+  query: CellQuery,
+  source: Source,
+  columns: RawBuilder<unknown>,
+  withCustomer = false,
+) => {
+  const own = source === 'feedback' ? 'f' : 'i';
+  const table = source === 'feedback' ? sql`feedback f` : sql`interaction i`;
+  const joins: RawBuilder<unknown>[] = [];
+  if (withCustomer || uses(query, (d) => d.kind === 'customerAttribute')) {
+    joins.push(sql`LEFT JOIN customer c ON c.id = ${sql.ref(`${own}.customer_id`)}`);
+  }
+  if (
+    source === 'feedback' &&
+    uses(query, (d) => d.kind === 'field' && (d.name === 'team' || d.name === 'agent'))
+  ) {
+    joins.push(
+      sql`LEFT JOIN interaction li ON li.workspace_id = f.workspace_id AND li.external_id = f.interaction_external_id`,
+    );
+  }
+  const where: RawBuilder<unknown>[] = [sql`${sql.ref(`${own}.workspace_id`)} = ${query.workspaceId}`];
+  if (query.from) where.push(sql`${sql.ref(`${own}.occurred_at`)} >= ${query.from}`);
+  if (query.to) where.push(sql`${sql.ref(`${own}.occurred_at`)} < ${query.to}`);
+  for (const filter of query.filters) {
+    where.push(sql`${dimensionSql(filter.dimension, source)} = ANY(${sql.val(filter.values)}::text[])`);
+  }
+  const dims = query.by.map((d, i) => sql`${dimensionSql(d, source)} AS ${sql.ref(`d${i}`)}`);
+  return sql`SELECT ${sql.join([...dims, columns])} FROM ${table} ${sql.join(joins, sql` `)} WHERE ${sql.join(where, sql` AND `)}`;
+};
+
+/** GROUP BY the dimensions and the total in one go; `is_total` tells the total's row. */
+const grouping = (query: CellQuery) => {
+  if (query.by.length === 0) return { select: sql`true AS is_total`, groupBy: sql`` };
+  const refs = query.by.map((_, i) => sql.ref(`d${i}`));
+  return {
+    select: sql`${sql.join(refs)}, GROUPING(${sql.join(refs)}) <> 0 AS is_total`,
+    groupBy: sql`GROUP BY GROUPING SETS ((${sql.join(refs)}), ())`,
+  };
+};
+
+const counts = (column: string, first: number, last: number) =>
+  sql.join(
+    Array.from({ length: last - first + 1 }, (_, k) =>
+      sql.raw(`count(*) FILTER (WHERE ${column} = ${first + k})`),
+    ),
+  );
+
+type Row = Record<string, unknown> & { is_total: boolean };
+
+const split = <C>(query: CellQuery, rows: Row[], toCell: (row: Row) => C, empty: () => C): Cells<C> => {
+  let total = empty();
+  const groups: Cells<C>['groups'] = [];
+  for (const row of rows) {
+    const cell = toCell(row);
+    if (row.is_total) total = cell;
+    if (!row.is_total || query.by.length === 0) {
+      groups.push({ key: query.by.map((_, i) => (row[`d${i}`] as string | null) ?? null), cell });
+    }
+  }
+  return { groups, total };
+};
+
+/** Feedback cells: counts per NPS, CSAT and CES score and per experience rating. */
+export const feedbackCells = async (db: Db, query: CellQuery): Promise<Cells<FeedbackCell>> => {
+  const inner = selection(query, 'feedback', sql`f.nps, f.csat, f.ces, f.experience_rating`);
+  const { select, groupBy } = grouping(query);
+  const { rows } = await sql<Row>`
+    SELECT ${select}, count(*) AS responses,
+      ARRAY[${counts('nps', 0, 10)}] AS nps,
+      ARRAY[${counts('csat', 1, 5)}] AS csat,
+      ARRAY[${counts('ces', 1, 7)}] AS ces,
+      ARRAY[${counts('experience_rating', 1, 5)}] AS rating
+    FROM (${inner}) x ${groupBy}`.execute(db);
+  return split(
+    query,
+    rows,
+    (row) => ({
+      responses: Number(row.responses),
+      nps: (row.nps as unknown[]).map(Number),
+      csat: (row.csat as unknown[]).map(Number),
+      ces: (row.ces as unknown[]).map(Number),
+      rating: (row.rating as unknown[]).map(Number),
+    }),
+    emptyFeedbackCell,
+  );
+};
+
+/**
+ * Contact cells. A contact is repeated when the same customer has another contact later, within
+ * `repeatWindowDays` (any channel, selected or not).
+ */
+export const contactCells = async (
+  db: Db,
+  query: CellQuery & { repeatWindowDays: number; needRepeats: boolean },
+): Promise<Cells<ContactCell>> => {
+  const repeated = query.needRepeats
+    ? sql`EXISTS (SELECT 1 FROM interaction j WHERE j.customer_id = i.customer_id AND j.workspace_id = i.workspace_id
+        AND j.occurred_at > i.occurred_at AND j.occurred_at <= i.occurred_at + ${query.repeatWindowDays}::float8 * interval '1 day')`
+    : sql`false`;
+  const inner = selection(
+    query,
+    'contacts',
+    sql`i.wait_seconds, i.transfers, i.resolved, ${repeated} AS repeated`,
+  );
+  const { select, groupBy } = grouping(query);
+  const { rows } = await sql<Row>`
+    SELECT ${select}, count(*) AS contacts,
+      count(wait_seconds) AS wait_n, coalesce(sum(wait_seconds), 0) AS wait_sum,
+      coalesce(sum(wait_seconds * wait_seconds), 0) AS wait_squares,
+      percentile_cont(0.9) WITHIN GROUP (ORDER BY wait_seconds) AS wait_p90,
+      count(transfers) AS transfers_n, count(*) FILTER (WHERE transfers > 0) AS transferred,
+      count(resolved) AS resolved_n, count(*) FILTER (WHERE resolved AND NOT repeated) AS first_contact_resolved,
+      count(*) FILTER (WHERE repeated) AS repeated
+    FROM (${inner}) x ${groupBy}`.execute(db);
+  return split(
+    query,
+    rows,
+    (row) => ({
+      contacts: Number(row.contacts),
+      wait: { n: Number(row.wait_n), sum: Number(row.wait_sum), sumSquares: Number(row.wait_squares) },
+      waitP90: row.wait_p90 === null ? null : Number(row.wait_p90),
+      transferred: { n: Number(row.transfers_n), yes: Number(row.transferred) },
+      firstContactResolved: { n: Number(row.resolved_n), yes: Number(row.first_contact_resolved) },
+      repeated: { n: Number(row.contacts), yes: Number(row.repeated) },
+    }),
+    emptyContactCell,
+  );
+};
