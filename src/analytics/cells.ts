@@ -41,7 +41,11 @@ const COLUMNS: Record<FieldDimension, string> = {
   agent: 'agent',
   source: 'source',
   experienceRating: 'experience_rating',
+  transfers: 'transfers',
 };
+
+/** Dimensions that feedback takes from the interaction it is about. */
+const FROM_INTERACTION = new Set<FieldDimension>(['team', 'agent', 'transfers']);
 
 const RATING_NAMES = sql.raw(`ARRAY[${EXPERIENCE_RATINGS.map((name) => `'${name}'`).join(', ')}]`);
 

@@ -22,6 +22,7 @@ export const FIELD_DIMENSIONS = [
   'agent',
   'source',
   'experienceRating',
+  'transfers',
 ] as const;
 export type FieldDimension = (typeof FIELD_DIMENSIONS)[number];
 
