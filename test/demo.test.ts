@@ -184,4 +184,82 @@ describe('serve --demo and the planted effects', () => {
       expect(rate.detractor?.rate).toBeGreaterThan(rate.passive?.rate ?? 1);
     });
   });
+  test('touchpoint report finds the planted effects: the broken cell is the significantly worst, transfers lower NPS', async () => {
+    type Report = {
+      rows: {
+        group: Record<string, string | null>;
+        measures: Record<
+          string,
+          {
+            value: number | null;
+            n: number;
+            high: number | null;
+            lowSample: boolean;
+            comparison?: { direction: string | null; pAdjusted: number | null };
+          }
+        >;
+      }[];
+      method: { multipleComparisons: string };
+    };
+    const report = async (...args: string[]) => {
+      const result = await runCli(['report', '--data', data, ...args]);
+      expect(result.code, result.stderr).toBe(0);
+      return result.stdout;
+    };
+
+    // 1. touchpoint × segment compared with the rest: billing × small_business is the worst cell,
+    //    significantly lower (NPS and bottom-box share), after the Benjamini–Hochberg correction.
+    const cube = JSON.parse(
+      await report(
+        '--measures',
+        'nps,bottomBoxShare',
+        '--by',
+        'touchpoint,segment',
+        '--compare',
+        'rest',
+        '--format',
+        'json',
+      ),
+    ) as Report;
+    expect(cube.method.multipleComparisons).toMatch(/Benjamini–Hochberg/);
+    const trusted = cube.rows.filter((row) => !row.measures.nps?.lowSample);
+    expect(trusted.length).toBeGreaterThan(10);
+    const byNps = [...trusted].sort((a, b) => (a.measures.nps?.value ?? 0) - (b.measures.nps?.value ?? 0));
+    const [worst, next] = byNps;
+    expect(worst?.group).toEqual({ touchpoint: 'billing', segment: 'small_business' });
+    expect(worst?.measures.nps?.comparison?.direction).toBe('lower');
+    expect(worst?.measures.nps?.comparison?.pAdjusted).toBeLessThan(0.001);
+    // Not just the lowest point estimate: its whole interval lies below the next cell's value.
+    expect(worst?.measures.nps?.high).toBeLessThan(next?.measures.nps?.value ?? 0);
+    expect(worst?.measures.bottomBoxShare?.comparison?.direction).toBe('higher');
+
+    // 2. The more transfers, the lower the NPS (feedback grouped by its interaction's transfers).
+    const transfers = JSON.parse(
+      await report('--measures', 'nps', '--by', 'transfers', '--format', 'json'),
+    ) as Report;
+    const bands = transfers.rows.filter((row) => row.group.transfers !== null);
+    expect(bands.map((row) => row.group.transfers)).toEqual(['0', '1', '2', '3+']);
+    for (let k = 1; k < bands.length; k++) {
+      expect(bands[k]?.measures.nps?.value, `NPS at ${bands[k]?.group.transfers} transfers`).toBeLessThan(
+        bands[k - 1]?.measures.nps?.value ?? 0,
+      );
+    }
+
+    // 3. The terminal table and the CSV say the same.
+    const table = await report('--measures', 'nps', '--by', 'touchpoint,segment', '--compare', 'rest');
+    expect(table).toMatch(/^billing\s+small_business\s+-\d+\.\d ±\d+\.\d ▼/m);
+    expect(table).toMatch(/^\(all\)\s+\(all\)/m);
+    const csv = (await report('--measures', 'nps', '--by', 'touchpoint,segment', '--format', 'csv'))
+      .trim()
+      .split('\n');
+    expect(csv[0]).toMatch(/^touchpoint,segment,nps,nps\.n,nps\.moe,/);
+    expect(csv.at(-1)).toMatch(/^\(all\),\(all\),/);
+    expect(csv.length).toBe(cube.rows.length + 2);
+
+    // 4. A bad request is a clear error, not a stack trace.
+    const bad = await runCli(['report', '--data', data, '--measures', 'happiness']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/unknown measure "happiness"/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
 });

@@ -56,10 +56,12 @@ const dimensionSql = (dimension: Dimension, source: Source): RawBuilder<string |
     case 'field': {
       const column = COLUMNS[dimension.name];
       if (dimension.name === 'experienceRating') return sql`(${RATING_NAMES})[f.experience_rating]`;
-      // Feedback takes team and agent from the interaction it is about.
-      const table =
-        (dimension.name === 'team' || dimension.name === 'agent') && source === 'feedback' ? 'li' : own;
-      return sql`${sql.ref(`${table}.${column}`)}`;
+      const table = FROM_INTERACTION.has(dimension.name) && source === 'feedback' ? 'li' : own;
+      const value = sql.ref(`${table}.${column}`);
+      // Transfers in bands: 0, 1, 2, 3+.
+      if (dimension.name === 'transfers')
+        return sql`CASE WHEN ${value} >= 3 THEN '3+' ELSE ${value}::text END`;
+      return sql`${value}`;
     }
     case 'customerAttribute':
       return sql`c.attributes ->> ${dimension.key}`;
@@ -89,10 +91,7 @@ export const selection = (
   if (withCustomer || uses(query, (d) => d.kind === 'customerAttribute')) {
     joins.push(sql`LEFT JOIN customer c ON c.id = ${sql.ref(`${own}.customer_id`)}`);
   }
-  if (
-    source === 'feedback' &&
-    uses(query, (d) => d.kind === 'field' && (d.name === 'team' || d.name === 'agent'))
-  ) {
+  if (source === 'feedback' && uses(query, (d) => d.kind === 'field' && FROM_INTERACTION.has(d.name))) {
     joins.push(
       sql`LEFT JOIN interaction li ON li.workspace_id = f.workspace_id AND li.external_id = f.interaction_external_id`,
     );

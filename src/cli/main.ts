@@ -1,4 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { stringify } from 'csv-stringify/sync';
+import { computeMetrics } from '../analytics/metrics.js';
+import { metricsQuerySchema, parseMetricsRequest } from '../analytics/params.js';
+import { metricsTable } from '../analytics/table.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../auth/api-keys.js';
 import { type Database, openDatabase, resolveDatabaseTarget } from '../db/index.js';
 import { analyzeRecords } from '../db/maintenance.js';
@@ -11,6 +15,7 @@ import { VERSION } from '../version.js';
 import { bootstrap } from '../workspace/bootstrap.js';
 import { createWorkspace, DEFAULT_WORKSPACE, getWorkspace, listWorkspaces } from '../workspace/workspaces.js';
 import { progressReporter } from './progress.js';
+import { formatReport } from './report.js';
 
 const integer = (name: string, min: number, max: number) => (value: string) => {
   const n = Number(value);
@@ -188,6 +193,73 @@ export const buildCli = (): Command => {
         );
       });
     });
+
+  program
+    .command('report')
+    .description(
+      'print experience metrics by any dimensions, with margins and significance (as GET /api/v1/metrics)',
+    )
+    .addOption(dataOption())
+    .addOption(workspaceOption())
+    .option('--measures <list>', 'comma-separated measures, e.g. nps,csat,ces,bottomBoxShare,contacts', 'nps')
+    .option('--by <list>', 'comma-separated dimensions, e.g. lifecycleStage,personalityType,touchpoint,month')
+    .option('--from <date>', 'encounters at or after this date or date-time')
+    .option('--to <date>', 'encounters before this date-time; a date includes that whole day')
+    .option(
+      '--filter <dimension:values>',
+      'keep only these values, e.g. channel:phone|chat (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .addOption(
+      new Option('--compare <against>', 'test each cell against').choices(['rest', 'previousPeriod']),
+    )
+    .option('--min-n <n>', 'cells with fewer answers are flagged as low samples', '30')
+    .option('--repeat-window-days <days>', 'a contact is a repeat within this many days', '7')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'),
+    )
+    .action(
+      async (options: {
+        data: string;
+        workspace: string;
+        measures: string;
+        by?: string;
+        from?: string;
+        to?: string;
+        filter?: string[];
+        compare?: 'rest' | 'previousPeriod';
+        minN: string;
+        repeatWindowDays: string;
+        format: 'table' | 'csv' | 'json';
+      }) => {
+        const query = metricsQuerySchema.safeParse({
+          measures: options.measures,
+          by: options.by,
+          from: options.from,
+          to: options.to,
+          filter: options.filter,
+          compare: options.compare,
+          minN: options.minN,
+          repeatWindowDays: options.repeatWindowDays,
+        });
+        if (!query.success) {
+          const problems = query.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`);
+          throw new InvalidArgumentError(problems.join('; '));
+        }
+        const request = parseMetricsRequest(query.data);
+        await withDatabase(options.data, 'report', async ({ db }) => {
+          const workspace = await getWorkspace(db, options.workspace);
+          const result = await computeMetrics(db, workspace.id, request);
+          if (options.format === 'json') process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+          else if (options.format === 'csv') {
+            const { header, rows } = metricsTable(result);
+            process.stdout.write(
+              stringify([header, ...rows], { cast: { boolean: (value) => String(value) } }),
+            );
+          } else process.stdout.write(formatReport(result));
+        });
+      },
+    );
 
   const keys = program.command('keys').description('API keys of a workspace');
   keys
