@@ -126,22 +126,100 @@ const counts = (column: string, first: number, last: number) =>
 type Row = Record<string, unknown> & { is_total: boolean };
 
 const split = <C>(query: CellQuery, rows: Row[], toCell: (row: Row) => C, empty: () => C): Cells<C> => {
-  let total = empty();
-  const groups: Cells<C>['groups'] = [];
-  for (const row of rows) {
-    const cell = toCell(row);
-    if (row.is_total) total = cell;
-    if (!row.is_total || query.by.length === 0) {
-      groups.push({ key: query.by.map((_, i) => (row[`d${i}`] as string | null) ?? null), cell });
-    }
-  }
+  const totalRow = rows.find((row) => row.is_total);
+  const total = totalRow ? toCell(totalRow) : empty();
+  if (query.by.length === 0) return { groups: [{ key: [], cell: total }], total };
+  const groups = rows
+    .filter((row) => !row.is_total)
+    .map((row) => ({
+      key: query.by.map((_, i) => (row[`d${i}`] as string | null) ?? null),
+      cell: toCell(row),
+    }));
   return { groups, total };
 };
 
-/** Feedback cells: counts per NPS, CSAT and CES score and per experience rating. */
-export const feedbackCells = async (db: Db, query: CellQuery): Promise<Cells<FeedbackCell>> => {
-  const inner = selection(query, 'feedback', sql`f.nps, f.csat, f.ces, f.experience_rating`);
+// ---------------------------------------------------------------------------------------------
+// Feedback from the pre-aggregates (migration 0002): per day and the dimensions below.
+
+const ROLLUP_FIELDS = new Set<FieldDimension>([
+  'lifecycleStage',
+  'personalityType',
+  'segment',
+  'channel',
+  'touchpoint',
+  'source',
+]);
+const DAY_MS = 86_400_000;
+
+/** Whether the pre-aggregates answer a query exactly: their dimensions, whole UTC days. */
+export const rollupCovers = (query: CellQuery): boolean =>
+  [...query.by, ...query.filters.map((f) => f.dimension)].every(
+    (d) => d.kind === 'time' || (d.kind === 'field' && ROLLUP_FIELDS.has(d.name)),
+  ) && [query.from, query.to].every((t) => t === null || t.getTime() % DAY_MS === 0);
+
+const rollupDimension = (dimension: Dimension): RawBuilder<string | null> => {
+  if (dimension.kind === 'time') {
+    return sql`to_char(date_trunc(${dimension.name}, r.day::timestamp), 'YYYY-MM-DD')`;
+  }
+  if (dimension.kind !== 'field') throw new Error(`${dimension.name} is not in the pre-aggregates`);
+  return sql`NULLIF(${sql.ref(`r.${COLUMNS[dimension.name]}`)}, '')`;
+};
+
+const ROLLUP_COUNTS = sql.raw(
+  [
+    'responses',
+    ...Array.from({ length: 11 }, (_, k) => `nps${k}`),
+    ...Array.from({ length: 5 }, (_, k) => `csat${k + 1}`),
+    ...Array.from({ length: 7 }, (_, k) => `ces${k + 1}`),
+    ...Array.from({ length: 5 }, (_, k) => `rating${k + 1}`),
+  ].join(', '),
+);
+const sums = (prefix: string, first: number, last: number) =>
+  sql.raw(Array.from({ length: last - first + 1 }, (_, k) => `sum(${prefix}${first + k})`).join(', '));
+const day = (time: Date) => time.toISOString().slice(0, 10);
+
+const rollupSelection = (query: CellQuery, table: 'feedback_rollup' | 'feedback_rollup_delta') => {
+  const where: RawBuilder<unknown>[] = [sql`r.workspace_id = ${query.workspaceId}`];
+  if (query.from) where.push(sql`r.day >= ${day(query.from)}::date`);
+  if (query.to) where.push(sql`r.day < ${day(query.to)}::date`);
+  for (const filter of query.filters) {
+    where.push(sql`${rollupDimension(filter.dimension)} = ANY(${sql.val(filter.values)}::text[])`);
+  }
+  const dims = query.by.map((d, i) => sql`${rollupDimension(d)} AS ${sql.ref(`d${i}`)}`);
+  return sql`SELECT ${sql.join([...dims, ROLLUP_COUNTS])} FROM ${sql.table(table)} r WHERE ${sql.join(where, sql` AND `)}`;
+};
+
+const toFeedbackCell = (row: Row): FeedbackCell => ({
+  responses: Number(row.responses),
+  nps: (row.nps as unknown[]).map(Number),
+  csat: (row.csat as unknown[]).map(Number),
+  ces: (row.ces as unknown[]).map(Number),
+  rating: (row.rating as unknown[]).map(Number),
+});
+
+/**
+ * Feedback cells: counts per NPS, CSAT and CES score and per experience rating. From the
+ * pre-aggregates (folded rollup plus pending deltas, so exact at every moment) when they cover the
+ * query, else from the feedback table.
+ */
+export const feedbackCells = async (
+  db: Db,
+  query: CellQuery,
+  options: { rollup?: boolean } = {},
+): Promise<Cells<FeedbackCell>> => {
   const { select, groupBy } = grouping(query);
+  if (options.rollup !== false && rollupCovers(query)) {
+    const { rows } = await sql<Row>`
+      SELECT ${select}, sum(responses) AS responses,
+        ARRAY[${sums('nps', 0, 10)}] AS nps,
+        ARRAY[${sums('csat', 1, 5)}] AS csat,
+        ARRAY[${sums('ces', 1, 7)}] AS ces,
+        ARRAY[${sums('rating', 1, 5)}] AS rating
+      FROM (${rollupSelection(query, 'feedback_rollup')} UNION ALL ${rollupSelection(query, 'feedback_rollup_delta')}) x
+      ${groupBy} HAVING sum(responses) > 0`.execute(db);
+    return split(query, rows, toFeedbackCell, emptyFeedbackCell);
+  }
+  const inner = selection(query, 'feedback', sql`f.nps, f.csat, f.ces, f.experience_rating`);
   const { rows } = await sql<Row>`
     SELECT ${select}, count(*) AS responses,
       ARRAY[${counts('nps', 0, 10)}] AS nps,
@@ -149,18 +227,7 @@ export const feedbackCells = async (db: Db, query: CellQuery): Promise<Cells<Fee
       ARRAY[${counts('ces', 1, 7)}] AS ces,
       ARRAY[${counts('experience_rating', 1, 5)}] AS rating
     FROM (${inner}) x ${groupBy}`.execute(db);
-  return split(
-    query,
-    rows,
-    (row) => ({
-      responses: Number(row.responses),
-      nps: (row.nps as unknown[]).map(Number),
-      csat: (row.csat as unknown[]).map(Number),
-      ces: (row.ces as unknown[]).map(Number),
-      rating: (row.rating as unknown[]).map(Number),
-    }),
-    emptyFeedbackCell,
-  );
+  return split(query, rows, toFeedbackCell, emptyFeedbackCell);
 };
 
 /**

@@ -1,14 +1,40 @@
 import { sql } from 'kysely';
 import type { Database, Db } from './index.js';
 
-const RECORD_TABLES = ['customer', 'interaction', 'feedback', 'event'] as const;
+const RECORD_TABLES = ['customer', 'interaction', 'feedback', 'event', 'feedback_rollup'] as const;
 
 /**
- * Refreshes the planner statistics of the record tables. Run after bulk loads: without fresh
- * statistics a new workspace's rows look rare to the planner.
+ * Moves the pending changes of the feedback pre-aggregates into the rollup (migration 0002).
+ * Readers add the pending changes themselves, so this only keeps them few.
+ */
+export const foldRollups = async (db: Db): Promise<number> => {
+  const { rows } = await sql<{ moved: number }>`SELECT tp_fold_feedback_rollup() AS moved`.execute(db);
+  return Number(rows[0]?.moved ?? 0);
+};
+
+/**
+ * Folds the pre-aggregates and refreshes the planner statistics of the record tables. Run after
+ * bulk loads: without fresh statistics a new workspace's rows look rare to the planner.
  */
 export const analyzeRecords = async (db: Db): Promise<void> => {
+  await foldRollups(db);
   await sql.raw(`ANALYZE ${RECORD_TABLES.join(', ')}`).execute(db);
+};
+
+/** `serve` folds the pre-aggregates every few seconds (a no-op when nothing changed). */
+export const scheduleRollupFolding = (database: Database, everyMs = 2_000): (() => void) => {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    foldRollups(database.db)
+      .catch(() => {})
+      .finally(() => {
+        running = false;
+      });
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 };
 
 /**

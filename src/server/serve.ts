@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { type Database, openDatabase, resolveDatabaseTarget } from '../db/index.js';
-import { scheduleEmbeddedMaintenance } from '../db/maintenance.js';
+import { scheduleEmbeddedMaintenance, scheduleRollupFolding } from '../db/maintenance.js';
 import { demoLoadedAt, loadDemo } from '../demo/load.js';
 import { AppError } from '../errors.js';
 import { createLogger } from '../logger.js';
@@ -71,6 +71,7 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
   const url = `http://${host}:${address.port}`;
   database.announce(url);
   const stopMaintenance = scheduleEmbeddedMaintenance(database);
+  const stopFolding = scheduleRollupFolding(database);
   print(`Touchpoint listening on ${url}`);
   const running = app;
   let closing: Promise<void> | undefined;
@@ -81,6 +82,7 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
     close: () => {
       closing ??= (async () => {
         stopMaintenance();
+        stopFolding();
         await running.close();
         await database.close();
       })();
