@@ -44,8 +44,10 @@ const encodeCursor = (at: Date, id: number) => Buffer.from(`${at.toISOString()}|
 const decodeCursor = (cursor: string): { at: Date; id: number } => {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const date = new Date(at ?? '');
-  const number = Number(id);
-  if (Number.isNaN(date.getTime()) || !Number.isSafeInteger(number)) {
+  const number = /^[1-9]\d{0,15}$/.test(id ?? '') ? Number(id) : Number.NaN;
+  const year = date.getUTCFullYear();
+  // A cursor is written by this list: an ISO time in years 1–9999 and a positive id.
+  if (Number.isNaN(date.getTime()) || year < 1 || year > 9999 || !Number.isSafeInteger(number)) {
     throw new AppError(
       400,
       'validation_failed',

@@ -59,6 +59,8 @@ const ANSWER = /^answers\.(.{1,100})$/;
 
 /** A dimension by its API name, or undefined. */
 export const parseDimension = (name: string): Dimension | undefined => {
+  // PostgreSQL cannot compare text holding NUL: no dimension is named with one.
+  if (name.includes(String.fromCharCode(0))) return undefined;
   if ((FIELD_DIMENSIONS as readonly string[]).includes(name))
     return { kind: 'field', name: name as FieldDimension };
   if ((TIME_UNITS as readonly string[]).includes(name)) return { kind: 'time', name: name as TimeUnit };
@@ -101,7 +103,9 @@ export const metricsQuerySchema = z.object({
     .optional()
     .describe('Encounters before this date-time; a date (YYYY-MM-DD) includes that whole day.'),
   filter: z
-    .union([z.string().max(2000), z.array(z.string().max(2000)).max(20)])
+    .union([z.string().max(2000), z.array(z.string().max(2000)).max(20, 'at most 20 filters')], {
+      error: 'must be DIMENSION:VALUE|VALUE…, at most 20 filters of at most 2000 characters',
+    })
     .optional()
     .describe('DIMENSION:VALUE|VALUE…, repeatable; e.g. `filter=channel:phone|chat&filter=segment:SMB`.'),
   compare: z
@@ -163,6 +167,9 @@ export const parseMetricsRequest = (input: z.output<typeof metricsQuerySchema>):
       .split('|')
       .map((value) => value.trim());
     if (values.some((value) => value === '')) throw bad('filter', `"${text}" has an empty value`);
+    if (values.some((value) => value.includes(String.fromCharCode(0)))) {
+      throw bad('filter', 'must not contain the NUL character (\\u0000)');
+    }
     return { dimension: dimension('filter', text.slice(0, colon).trim()), values };
   });
   const from = timeOf('from', input.from, false);
@@ -180,10 +187,14 @@ export const parseMetricsRequest = (input: z.output<typeof metricsQuerySchema>):
   }
   const typed = measures as Measure[];
   if (typed.some((m) => !isFeedbackMeasure(m))) {
-    for (const d of [...by, ...filters.map((f) => f.dimension)]) {
+    const used = [
+      ...by.map((d) => ['by', d] as const),
+      ...filters.map((f) => ['filter', f.dimension] as const),
+    ];
+    for (const [path, d] of used) {
       if (!appliesToContacts(d)) {
         throw bad(
-          'by',
+          path,
           `${d.name} exists on feedback only; contact measures (${typed.filter((m) => !isFeedbackMeasure(m)).join(', ')}) cannot be grouped or filtered by it`,
         );
       }

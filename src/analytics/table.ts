@@ -46,8 +46,9 @@ export const metricsTable = (result: MetricsResult, options: { total?: boolean }
     ...result.by.map(label),
     ...columns.map(([name, read]) => read(row.measures[name.split('.')[0] as Measure])),
   ];
+  // Without dimensions the one row is the total.
+  if (result.by.length === 0) return { header, rows: [line(result.total, () => null)] };
   const rows = result.rows.map((row) => line(row, (d) => row.group[d] ?? null));
-  if (options.total !== false && result.by.length > 0) rows.push(line(result.total, () => '(all)'));
-  if (result.by.length === 0) rows.push(line(result.total, () => null));
+  if (options.total !== false) rows.push(line(result.total, () => '(all)'));
   return { header, rows };
 };

@@ -48,6 +48,9 @@ const PUBLIC_OPERATIONS: [string, string][] = [
   ['get', '/api/v1/api-keys'],
   ['post', '/api/v1/api-keys'],
   ['delete', '/api/v1/api-keys/{id}'],
+  ['get', '/api/v1/metrics'],
+  ['get', '/api/v1/metrics/export.csv'],
+  ['get', '/api/v1/extremes'],
   ['get', '/healthz'],
 ];
 

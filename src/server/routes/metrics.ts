@@ -103,8 +103,10 @@ export const metricsRoutes = async (instance: FastifyInstance, { db }: { db: Db 
         description:
           'One row per cell and a last row "(all)" for the total; per measure its value, n, moe, low, high, lowSample, distribution and comparison columns.',
         querystring: metricsQuerySchema,
-        produces: ['text/csv'],
-        response: { 200: z.string().describe('CSV with a header row.'), ...errorResponses(400, 401, 403) },
+        response: {
+          200: z.string().describe('CSV (text/csv) with a header row.'),
+          ...errorResponses(400, 401, 403),
+        },
       },
     },
     async (request, reply) => {
