@@ -151,15 +151,37 @@ const ROLLUP_FIELDS = new Set<FieldDimension>([
 ]);
 const DAY_MS = 86_400_000;
 
+const dimensionsOf = (query: CellQuery) => [...query.by, ...query.filters.map((f) => f.dimension)];
+
 /** Whether the pre-aggregates answer a query exactly: their dimensions, whole UTC days. */
 export const rollupCovers = (query: CellQuery): boolean =>
-  [...query.by, ...query.filters.map((f) => f.dimension)].every(
-    (d) => d.kind === 'time' || (d.kind === 'field' && ROLLUP_FIELDS.has(d.name)),
-  ) && [query.from, query.to].every((t) => t === null || t.getTime() % DAY_MS === 0);
+  dimensionsOf(query).every((d) => d.kind === 'time' || (d.kind === 'field' && ROLLUP_FIELDS.has(d.name))) &&
+  [query.from, query.to].every((t) => t === null || t.getTime() % DAY_MS === 0);
 
-const rollupDimension = (dimension: Dimension): RawBuilder<string | null> => {
+const monthStart = (t: Date | null) => t === null || (t.getTime() % DAY_MS === 0 && t.getUTCDate() === 1);
+
+/**
+ * The smallest grain that answers a covered query: per day only (no other dimension), per month
+ * (months or quarters over whole months), or the full daily grain.
+ */
+export type Grain = 'day' | 'month' | 'full';
+export const rollupGrain = (query: CellQuery): Grain => {
+  const dimensions = dimensionsOf(query);
+  if (dimensions.every((d) => d.kind === 'time')) return 'day';
+  const coarse = dimensions.every((d) => d.kind !== 'time' || d.name === 'month' || d.name === 'quarter');
+  return coarse && monthStart(query.from) && monthStart(query.to) ? 'month' : 'full';
+};
+
+const GRAINS = {
+  day: { table: 'feedback_rollup_day', time: 'day' },
+  month: { table: 'feedback_rollup_month', time: 'month' },
+  full: { table: 'feedback_rollup', time: 'day' },
+  delta: { table: 'feedback_rollup_delta', time: 'day' },
+} as const;
+
+const rollupDimension = (dimension: Dimension, time: string): RawBuilder<string | null> => {
   if (dimension.kind === 'time') {
-    return sql`to_char(date_trunc(${dimension.name}, r.day::timestamp), 'YYYY-MM-DD')`;
+    return sql`to_char(date_trunc(${dimension.name}, ${sql.ref(`r.${time}`)}::timestamp), 'YYYY-MM-DD')`;
   }
   if (dimension.kind !== 'field') throw new Error(`${dimension.name} is not in the pre-aggregates`);
   return sql`NULLIF(${sql.ref(`r.${COLUMNS[dimension.name]}`)}, '')`;
@@ -178,14 +200,17 @@ const sums = (prefix: string, first: number, last: number) =>
   sql.raw(Array.from({ length: last - first + 1 }, (_, k) => `sum(${prefix}${first + k})`).join(', '));
 const day = (time: Date) => time.toISOString().slice(0, 10);
 
-const rollupSelection = (query: CellQuery, table: 'feedback_rollup' | 'feedback_rollup_delta') => {
+/** The counts of one grain (or of the pending deltas) for the query, with d0, d1 … */
+const rollupSelection = (query: CellQuery, grain: keyof typeof GRAINS) => {
+  const { table, time } = GRAINS[grain];
+  const at = sql.ref(`r.${time}`);
   const where: RawBuilder<unknown>[] = [sql`r.workspace_id = ${query.workspaceId}`];
-  if (query.from) where.push(sql`r.day >= ${day(query.from)}::date`);
-  if (query.to) where.push(sql`r.day < ${day(query.to)}::date`);
+  if (query.from) where.push(sql`${at} >= ${day(query.from)}::date`);
+  if (query.to) where.push(sql`${at} < ${day(query.to)}::date`);
   for (const filter of query.filters) {
-    where.push(sql`${rollupDimension(filter.dimension)} = ANY(${sql.val(filter.values)}::text[])`);
+    where.push(sql`${rollupDimension(filter.dimension, time)} = ANY(${sql.val(filter.values)}::text[])`);
   }
-  const dims = query.by.map((d, i) => sql`${rollupDimension(d)} AS ${sql.ref(`d${i}`)}`);
+  const dims = query.by.map((d, i) => sql`${rollupDimension(d, time)} AS ${sql.ref(`d${i}`)}`);
   return sql`SELECT ${sql.join([...dims, ROLLUP_COUNTS])} FROM ${sql.table(table)} r WHERE ${sql.join(where, sql` AND `)}`;
 };
 
@@ -215,7 +240,7 @@ export const feedbackCells = async (
         ARRAY[${sums('csat', 1, 5)}] AS csat,
         ARRAY[${sums('ces', 1, 7)}] AS ces,
         ARRAY[${sums('rating', 1, 5)}] AS rating
-      FROM (${rollupSelection(query, 'feedback_rollup')} UNION ALL ${rollupSelection(query, 'feedback_rollup_delta')}) x
+      FROM (${rollupSelection(query, rollupGrain(query))} UNION ALL ${rollupSelection(query, 'delta')}) x
       ${groupBy} HAVING sum(responses) > 0`.execute(db);
     return split(query, rows, toFeedbackCell, emptyFeedbackCell);
   }

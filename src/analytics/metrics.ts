@@ -128,6 +128,7 @@ export const computeMetrics = async (
   db: Db,
   workspaceId: number,
   request: MetricsRequest,
+  options: { rollup?: boolean } = {},
 ): Promise<MetricsResult> => {
   const wantsFeedback = request.measures.some(isFeedbackMeasure);
   const wantsContacts = request.measures.some((m) => !isFeedbackMeasure(m));
@@ -137,7 +138,7 @@ export const computeMetrics = async (
   const read = async (from: Date | null, to: Date | null) => {
     const query = { workspaceId, by: request.by, filters: request.filters, from, to };
     const [feedback, contacts] = [
-      wantsFeedback ? await feedbackCells(db, query) : null,
+      wantsFeedback ? await feedbackCells(db, query, options) : null,
       wantsContacts
         ? await contactCells(db, { ...query, repeatWindowDays: request.repeatWindowDays, needRepeats })
         : null,

@@ -6,7 +6,7 @@ import { foldRollups } from '../db/maintenance.js';
 import { CHANNELS, LIFECYCLE_STAGES } from '../domain/vocabulary.js';
 import { upsertRecords } from '../ingest/upsert.js';
 import { validateBatch } from '../ingest/validate.js';
-import { type CellQuery, feedbackCells, rollupCovers } from './cells.js';
+import { type CellQuery, feedbackCells, rollupCovers, rollupGrain } from './cells.js';
 import { metricsQuerySchema, parseMetricsRequest } from './params.js';
 
 // The pre-aggregates must give exactly what the feedback table gives, after every kind of write
@@ -35,6 +35,8 @@ const QUERIES: Record<string, string | string[]>[] = [
     to: '2026-03-20',
   },
   { by: 'day', from: '2026-03-05', to: '2026-03-05' },
+  { by: 'touchpoint,month', from: '2026-03-01', to: '2026-03-31' },
+  { by: 'week', filter: 'touchpoint:billing' },
 ];
 
 describeEachDatabase('feedback pre-aggregates', (database) => {
@@ -142,6 +144,20 @@ describeEachDatabase('feedback pre-aggregates', (database) => {
     expect(cells.groups.map((g) => g.key)).toEqual([['billing']]);
     expect(cells.total.responses).toBe(1);
     await expectSame(ws.id);
+  });
+
+  test('each query reads the smallest grain that answers it', () => {
+    const grain = (query: Record<string, string>) => rollupGrain(cellQuery(1, query));
+    expect(grain({})).toBe('day');
+    expect(grain({ by: 'week', from: '2026-03-04' })).toBe('day');
+    expect(grain({ by: 'touchpoint' })).toBe('month');
+    expect(
+      grain({ by: 'lifecycleStage,personalityType,touchpoint', from: '2025-01-01', to: '2025-12-31' }),
+    ).toBe('month');
+    expect(grain({ by: 'quarter,segment' })).toBe('month');
+    expect(grain({ by: 'touchpoint', from: '2026-03-02' })).toBe('full');
+    expect(grain({ by: 'week,touchpoint' })).toBe('full');
+    expect(grain({ by: 'day', filter: 'channel:phone' })).toBe('full');
   });
 
   test('queries the aggregates cannot answer exactly go to the feedback table', () => {
