@@ -1,6 +1,7 @@
 /**
  * Ingestion benchmarks (issue: core platform). Run with `npm run bench:ingest`; options:
- *   --db pglite,postgres   --only start,http,import,single   --runs 3   --http-records 200000   --csv-rows 1000000
+ *   --db pglite,postgres   --only start,http,http-new,import,single,floor   --runs 3   --http-records 200000
+ *   --csv-rows 1000000   --rollups on|off (off: without the pre-aggregate triggers, to measure their cost)
  * Prints a Markdown table for docs/benchmarks.md and writes the raw figures to .tmp/bench/.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -47,6 +48,8 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '3' },
     'http-records': { type: 'string', default: '200000' },
     'csv-rows': { type: 'string', default: '1000000' },
+    // off: the pre-aggregate triggers disabled, to measure what they cost.
+    rollups: { type: 'string', default: 'on' },
   },
 });
 const kinds = (args.db as string).split(',') as ('pglite' | 'postgres')[];
@@ -72,9 +75,22 @@ interface Target {
 
 let serverUrl = '';
 let stopPostgres = () => {};
+const ROLLUP_TRIGGERS = ['feedback_rollup_insert', 'feedback_rollup_update', 'feedback_rollup_delete'];
+const rollupsOff = args.rollups === 'off';
+const disableRollups = async (database: Awaited<ReturnType<typeof openDatabase>>) => {
+  for (const trigger of ROLLUP_TRIGGERS) {
+    await sql.raw(`ALTER TABLE feedback DISABLE TRIGGER ${trigger}`).execute(database.db);
+  }
+};
+
 const target = async (kind: 'pglite' | 'postgres', label: string): Promise<Target> => {
   if (kind === 'postgres') {
     const url = await freshServerDatabase(serverUrl, `bench_${label}`);
+    if (rollupsOff) {
+      const database = await openDatabase({ kind: 'server', url }, { command: 'bench' });
+      await disableRollups(database);
+      await database.close();
+    }
     return {
       env: { DATABASE_URL: url },
       data: [],
@@ -99,6 +115,11 @@ const target = async (kind: 'pglite' | 'postgres', label: string): Promise<Targe
     };
   }
   const dir = await freshEmbeddedDir();
+  if (rollupsOff) {
+    const database = await openDatabase({ kind: 'embedded', dataDir: dir }, { command: 'bench' });
+    await disableRollups(database);
+    await database.close();
+  }
   return {
     env: {},
     data: ['--data', dir],
