@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { expect, test } from 'vitest';
 import { describeEachDatabase } from '../../test/helpers/databases.js';
 import { createTestWorkspace } from '../../test/helpers/workspace.js';
-import { foldRollups } from '../db/maintenance.js';
+import { foldRollups, scheduleRollupFolding } from '../db/maintenance.js';
 import { CHANNELS, LIFECYCLE_STAGES } from '../domain/vocabulary.js';
 import { upsertRecords } from '../ingest/upsert.js';
 import { validateBatch } from '../ingest/validate.js';
@@ -143,6 +143,33 @@ describeEachDatabase('feedback pre-aggregates', (database) => {
     const cells = await feedbackCells(db(), cellQuery(ws.id, { by: 'touchpoint' }));
     expect(cells.groups.map((g) => g.key)).toEqual([['billing']]);
     expect(cells.total.responses).toBe(1);
+    await expectSame(ws.id);
+  });
+
+  test('the server folds the deltas on a timer', async () => {
+    const ws = await createTestWorkspace(db());
+    await put(ws.id, 'feedback', [feedback(1), feedback(2)]);
+    const pending = async () =>
+      Number(
+        (
+          await sql<{
+            n: number;
+          }>`SELECT count(*) AS n FROM feedback_rollup_delta WHERE workspace_id = ${ws.id}`.execute(db())
+        ).rows[0]?.n,
+      );
+    expect(await pending()).toBeGreaterThan(0);
+    const stop = scheduleRollupFolding(database(), 20);
+    try {
+      const deadline = Date.now() + 5_000;
+      while ((await pending()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(await pending()).toBe(0);
+    } finally {
+      stop();
+    }
+    const folded = await sql<{
+      n: number;
+    }>`SELECT sum(responses) AS n FROM feedback_rollup_day WHERE workspace_id = ${ws.id}`.execute(db());
+    expect(Number(folded.rows[0]?.n)).toBe(2);
     await expectSame(ws.id);
   });
 

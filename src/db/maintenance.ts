@@ -1,7 +1,15 @@
 import { sql } from 'kysely';
 import type { Database, Db } from './index.js';
 
-const RECORD_TABLES = ['customer', 'interaction', 'feedback', 'event', 'feedback_rollup'] as const;
+const RECORD_TABLES = [
+  'customer',
+  'interaction',
+  'feedback',
+  'event',
+  'feedback_rollup',
+  'feedback_rollup_month',
+  'feedback_rollup_day',
+] as const;
 
 /**
  * Moves the pending changes of the feedback pre-aggregates into the rollup (migration 0002).
@@ -21,13 +29,25 @@ export const analyzeRecords = async (db: Db): Promise<void> => {
   await sql.raw(`ANALYZE ${RECORD_TABLES.join(', ')}`).execute(db);
 };
 
-/** `serve` folds the pre-aggregates every few seconds (a no-op when nothing changed). */
+/**
+ * `serve` folds the pre-aggregates every few seconds (a no-op when nothing changed). The embedded
+ * database has no autovacuum, so the delta table, emptied by every fold, is vacuumed at most every
+ * 30 s while writes go on; otherwise each fold would scan an ever longer trail of dead rows.
+ */
 export const scheduleRollupFolding = (database: Database, everyMs = 2_000): (() => void) => {
   let running = false;
+  let vacuumedAt = Date.now();
+  const fold = async () => {
+    const moved = await foldRollups(database.db);
+    if (moved > 0 && database.kind === 'embedded' && Date.now() - vacuumedAt > 30_000) {
+      vacuumedAt = Date.now();
+      await sql`VACUUM feedback_rollup_delta`.execute(database.db);
+    }
+  };
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    foldRollups(database.db)
+    fold()
       .catch(() => {})
       .finally(() => {
         running = false;
