@@ -263,9 +263,10 @@ export const contactCells = async (
   db: Db,
   query: CellQuery & { repeatWindowDays: number; needRepeats: boolean },
 ): Promise<Cells<ContactCell>> => {
+  // A fixed length (seconds): "1 day" added to a timestamptz follows the session's clock changes.
   const repeated = query.needRepeats
     ? sql`EXISTS (SELECT 1 FROM interaction j WHERE j.customer_id = i.customer_id AND j.workspace_id = i.workspace_id
-        AND j.occurred_at > i.occurred_at AND j.occurred_at <= i.occurred_at + ${query.repeatWindowDays}::float8 * interval '1 day')`
+        AND j.occurred_at > i.occurred_at AND j.occurred_at <= i.occurred_at + make_interval(secs => ${query.repeatWindowDays}::float8 * 86400))`
     : sql`false`;
   const inner = selection(
     query,
