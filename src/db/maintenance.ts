@@ -11,14 +11,30 @@ const RECORD_TABLES = [
   'feedback_rollup_day',
 ] as const;
 
-/**
- * Moves the pending changes of the feedback pre-aggregates into the rollup (migration 0002).
- * Readers add the pending changes themselves, so this only keeps them few.
- */
-export const foldRollups = async (db: Db): Promise<number> => {
-  const { rows } = await sql<{ moved: number }>`SELECT tp_fold_feedback_rollup() AS moved`.execute(db);
+/** One fold of at most `most` delta rows into the pre-aggregates (migration 0002); the rows moved. */
+const foldStep = async (db: Db, most: number): Promise<number> => {
+  const { rows } = await sql<{
+    moved: number;
+  }>`SELECT tp_fold_feedback_rollup(${most}::int) AS moved`.execute(db);
   return Number(rows[0]?.moved ?? 0);
 };
+
+/**
+ * Moves all pending changes of the feedback pre-aggregates into the rollup. Readers add the
+ * pending changes themselves, so this only keeps them few.
+ */
+export const foldRollups = async (db: Db): Promise<number> => {
+  const step = 1_000_000;
+  let total = 0;
+  for (;;) {
+    const moved = await foldStep(db, step);
+    total += moved;
+    if (moved < step) return total;
+  }
+};
+
+/** Delta rows one timed fold moves at most: a fold holds the embedded database for its duration. */
+const FOLD_STEP = 5_000;
 
 /**
  * Folds the pre-aggregates and refreshes the planner statistics of the record tables. Run after
@@ -32,15 +48,16 @@ export const analyzeRecords = async (db: Db): Promise<void> => {
 };
 
 /**
- * `serve` folds the pre-aggregates every few seconds (a no-op when nothing changed). The embedded
+ * `serve` folds the pre-aggregates every second, at most 5,000 delta rows at a time, so that a fold
+ * never holds the embedded database long (a no-op when nothing changed). The embedded
  * database has no autovacuum, so the delta table, emptied by every fold, is vacuumed at most every
  * 30 s while writes go on; otherwise each fold would scan an ever longer trail of dead rows.
  */
-export const scheduleRollupFolding = (database: Database, everyMs = 2_000): (() => void) => {
+export const scheduleRollupFolding = (database: Database, everyMs = 1_000): (() => void) => {
   let running = false;
   let vacuumedAt = Date.now();
   const fold = async () => {
-    const moved = await foldRollups(database.db);
+    const moved = await foldStep(database.db, FOLD_STEP);
     if (moved > 0 && database.kind === 'embedded' && Date.now() - vacuumedAt > 30_000) {
       vacuumedAt = Date.now();
       await sql`VACUUM feedback_rollup_delta`.execute(database.db);

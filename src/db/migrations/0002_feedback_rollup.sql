@@ -167,7 +167,7 @@ CREATE TABLE feedback_rollup_delta (
   rating4 integer NOT NULL,
   rating5 integer NOT NULL
 );
-CREATE INDEX feedback_rollup_delta_workspace ON feedback_rollup_delta (workspace_id, day);
+-- No index: the table holds a few seconds of changes, and every index would slow every write.
 
 CREATE FUNCTION tp_feedback_rollup_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -302,13 +302,18 @@ CREATE TRIGGER feedback_rollup_update AFTER UPDATE ON feedback
 CREATE TRIGGER feedback_rollup_delete AFTER DELETE ON feedback
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION tp_feedback_rollup_delete();
 
--- Moves the deltas into the three grains; one fold at a time. Returns the number of delta rows
--- moved. A cell whose records all moved elsewhere keeps a row of zeros; readers skip such cells.
-CREATE FUNCTION tp_fold_feedback_rollup() RETURNS integer LANGUAGE plpgsql AS $$
+-- Moves up to `most` delta rows into the three grains; one fold at a time. Returns the number of
+-- delta rows moved. A cell whose records all moved elsewhere keeps a row of zeros; readers skip
+-- such cells.
+CREATE FUNCTION tp_fold_feedback_rollup(most integer) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE moved integer;
 BEGIN
   PERFORM pg_advisory_xact_lock(7245310);
-  WITH taken AS (DELETE FROM feedback_rollup_delta RETURNING *),
+  WITH taken AS (
+    DELETE FROM feedback_rollup_delta
+    WHERE ctid = ANY (ARRAY(SELECT ctid FROM feedback_rollup_delta LIMIT most))
+    RETURNING *
+  ),
   full_grain AS (
   INSERT INTO feedback_rollup
   SELECT workspace_id, day, lifecycle_stage, personality_type, segment, channel, touchpoint, source, sum(responses)::int AS responses, sum(nps0)::int AS nps0, sum(nps1)::int AS nps1, sum(nps2)::int AS nps2, sum(nps3)::int AS nps3, sum(nps4)::int AS nps4, sum(nps5)::int AS nps5, sum(nps6)::int AS nps6, sum(nps7)::int AS nps7, sum(nps8)::int AS nps8, sum(nps9)::int AS nps9, sum(nps10)::int AS nps10, sum(csat1)::int AS csat1, sum(csat2)::int AS csat2, sum(csat3)::int AS csat3, sum(csat4)::int AS csat4, sum(csat5)::int AS csat5, sum(ces1)::int AS ces1, sum(ces2)::int AS ces2, sum(ces3)::int AS ces3, sum(ces4)::int AS ces4, sum(ces5)::int AS ces5, sum(ces6)::int AS ces6, sum(ces7)::int AS ces7, sum(rating1)::int AS rating1, sum(rating2)::int AS rating2, sum(rating3)::int AS rating3, sum(rating4)::int AS rating4, sum(rating5)::int AS rating5 FROM taken GROUP BY workspace_id, day, lifecycle_stage, personality_type, segment, channel, touchpoint, source
