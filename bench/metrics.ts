@@ -76,7 +76,9 @@ const load = async (db: Db, workspaceId: number) => {
         (ARRAY['prompt', 'relationship', 'unknown'])[1 + (c / 7) % 3],
         (ARRAY['consumer', 'small_business', 'enterprise'])[1 + c % 3]
       FROM (SELECT g, (g * 7919) % ${CUSTOMERS}::bigint AS c, (g * 13 + g / 17) % 11 AS nps, 1 + (g * 7 + g / 5) % 5 AS csat,
-        1 + (g * 3 + g / 11) % 7 AS ces FROM generate_series(${start}::bigint, ${end}::bigint) g) s`.execute(db);
+        1 + (g * 3 + g / 11) % 7 AS ces FROM generate_series(${start}::bigint, ${end}::bigint) g) s`.execute(
+      db,
+    );
     const done = end + 1;
     const seconds = (performance.now() - started) / 1000;
     process.stderr.write(`  loaded ${fmt(done)} / ${fmt(rows)} feedback (${fmt(done / seconds)} rows/s)\n`);
