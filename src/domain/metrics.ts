@@ -220,48 +220,61 @@ const momentsOf = (counts: readonly number[], first: number): Moments => ({
 const ratingDistribution = (rating: readonly number[]) =>
   Object.fromEntries(EXPERIENCE_RATINGS.map((name, i) => [name, rating[i] ?? 0]));
 
+/** A count (responses, contacts): its own n, no margin. */
+const countValue = (n: number, minN: number): MeasureValue => ({
+  value: n,
+  n,
+  moe: null,
+  low: null,
+  high: null,
+  lowSample: n < minN,
+});
+
+type FeedbackShare = 'csat' | 'ces' | 'topBoxShare' | 'bottomBoxShare' | 'poorShare';
+const ratingShare =
+  (level: number) =>
+  (cell: FeedbackCell): Count => ({
+    n: sum(cell.rating),
+    yes: cell.rating[level - 1] ?? 0,
+  });
+
+/** The feedback measures that are shares: what counts, and the distribution shown with them. */
+const FEEDBACK_SHARES: Record<
+  FeedbackShare,
+  { count: (cell: FeedbackCell) => Count; distribution: (cell: FeedbackCell) => Record<string, number> }
+> = {
+  csat: {
+    count: (c) => ({ n: sum(c.csat), yes: sum(c.csat.slice(3)) }),
+    distribution: (c) => perScore(c.csat, 1),
+  },
+  ces: {
+    count: (c) => ({ n: sum(c.ces), yes: sum(c.ces.slice(4)) }),
+    distribution: (c) => perScore(c.ces, 1),
+  },
+  topBoxShare: { count: ratingShare(5), distribution: (c) => ratingDistribution(c.rating) },
+  bottomBoxShare: { count: ratingShare(1), distribution: (c) => ratingDistribution(c.rating) },
+  poorShare: { count: ratingShare(2), distribution: (c) => ratingDistribution(c.rating) },
+};
+
+type ContactShare = 'transferRate' | 'firstContactResolution' | 'repeatContactRate';
+const CONTACT_SHARES: Record<ContactShare, (cell: ContactCell) => Count> = {
+  transferRate: (c) => c.transferred,
+  firstContactResolution: (c) => c.firstContactResolved,
+  repeatContactRate: (c) => c.repeated,
+};
+
 /** The value of a feedback measure in a cell. */
 export const feedbackMeasure = (measure: FeedbackMeasure, cell: FeedbackCell, minN: number): MeasureValue => {
   switch (measure) {
     case 'nps':
       return npsValue(cell.nps, minN);
-    case 'csat':
-      return shareValue({ n: sum(cell.csat), yes: sum(cell.csat.slice(3)) }, minN, perScore(cell.csat, 1));
-    case 'ces': {
-      const share = shareValue(
-        { n: sum(cell.ces), yes: sum(cell.ces.slice(4)) },
-        minN,
-        perScore(cell.ces, 1),
-      );
-      return { ...share, mean: meanValue(momentsOf(cell.ces, 1)) };
-    }
     case 'responses':
-      return {
-        value: cell.responses,
-        n: cell.responses,
-        moe: null,
-        low: null,
-        high: null,
-        lowSample: cell.responses < minN,
-      };
-    case 'topBoxShare':
-      return shareValue(
-        { n: sum(cell.rating), yes: cell.rating[4] ?? 0 },
-        minN,
-        ratingDistribution(cell.rating),
-      );
-    case 'bottomBoxShare':
-      return shareValue(
-        { n: sum(cell.rating), yes: cell.rating[0] ?? 0 },
-        minN,
-        ratingDistribution(cell.rating),
-      );
-    case 'poorShare':
-      return shareValue(
-        { n: sum(cell.rating), yes: cell.rating[1] ?? 0 },
-        minN,
-        ratingDistribution(cell.rating),
-      );
+      return countValue(cell.responses, minN);
+    default: {
+      const { count, distribution } = FEEDBACK_SHARES[measure];
+      const share = shareValue(count(cell), minN, distribution(cell));
+      return measure === 'ces' ? { ...share, mean: meanValue(momentsOf(cell.ces, 1)) } : share;
+    }
   }
 };
 
@@ -269,32 +282,22 @@ export const feedbackMeasure = (measure: FeedbackMeasure, cell: FeedbackCell, mi
 export const contactMeasure = (measure: ContactMeasure, cell: ContactCell, minN: number): MeasureValue => {
   switch (measure) {
     case 'contacts':
-      return {
-        value: cell.contacts,
-        n: cell.contacts,
-        moe: null,
-        low: null,
-        high: null,
-        lowSample: cell.contacts < minN,
-      };
+      return countValue(cell.contacts, minN);
     case 'avgWaitSeconds': {
       const mean = meanValue(cell.wait);
+      const known = mean.value !== null && mean.moe !== null;
       return {
         value: mean.value,
         n: cell.wait.n,
         moe: mean.moe,
-        low: mean.value !== null && mean.moe !== null ? mean.value - mean.moe : null,
-        high: mean.value !== null && mean.moe !== null ? mean.value + mean.moe : null,
+        low: known ? (mean.value as number) - (mean.moe as number) : null,
+        high: known ? (mean.value as number) + (mean.moe as number) : null,
         lowSample: cell.wait.n < minN,
         p90: cell.waitP90,
       };
     }
-    case 'transferRate':
-      return shareValue(cell.transferred, minN);
-    case 'firstContactResolution':
-      return shareValue(cell.firstContactResolved, minN);
-    case 'repeatContactRate':
-      return shareValue(cell.repeated, minN);
+    default:
+      return shareValue(CONTACT_SHARES[measure](cell), minN);
   }
 };
 
@@ -337,29 +340,10 @@ export const feedbackDifferenceP = (
   a: FeedbackCell,
   b: FeedbackCell,
 ): number | null => {
-  const ratingShare = (cell: FeedbackCell, level: number): Count => ({
-    n: sum(cell.rating),
-    yes: cell.rating[level - 1] ?? 0,
-  });
-  switch (measure) {
-    case 'nps':
-      return npsDifferenceP(a.nps, b.nps);
-    case 'csat':
-      return shareP(
-        { n: sum(a.csat), yes: sum(a.csat.slice(3)) },
-        { n: sum(b.csat), yes: sum(b.csat.slice(3)) },
-      );
-    case 'ces':
-      return shareP({ n: sum(a.ces), yes: sum(a.ces.slice(4)) }, { n: sum(b.ces), yes: sum(b.ces.slice(4)) });
-    case 'topBoxShare':
-      return shareP(ratingShare(a, 5), ratingShare(b, 5));
-    case 'bottomBoxShare':
-      return shareP(ratingShare(a, 1), ratingShare(b, 1));
-    case 'poorShare':
-      return shareP(ratingShare(a, 2), ratingShare(b, 2));
-    case 'responses':
-      return null;
-  }
+  if (measure === 'nps') return npsDifferenceP(a.nps, b.nps);
+  if (measure === 'responses') return null;
+  const { count } = FEEDBACK_SHARES[measure];
+  return shareP(count(a), count(b));
 };
 
 export const contactDifferenceP = (
@@ -367,18 +351,10 @@ export const contactDifferenceP = (
   a: ContactCell,
   b: ContactCell,
 ): number | null => {
-  switch (measure) {
-    case 'avgWaitSeconds':
-      return welchP(a.wait, b.wait);
-    case 'transferRate':
-      return shareP(a.transferred, b.transferred);
-    case 'firstContactResolution':
-      return shareP(a.firstContactResolved, b.firstContactResolved);
-    case 'repeatContactRate':
-      return shareP(a.repeated, b.repeated);
-    case 'contacts':
-      return null;
-  }
+  if (measure === 'avgWaitSeconds') return welchP(a.wait, b.wait);
+  if (measure === 'contacts') return null;
+  const count = CONTACT_SHARES[measure];
+  return shareP(count(a), count(b));
 };
 
 // ---------------------------------------------------------------------------------------------
