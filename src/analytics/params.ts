@@ -142,23 +142,18 @@ const timeOf = (path: string, value: string | undefined, endOfDay: boolean): Dat
   return endOfDay && DATE_ONLY.test(value) ? new Date(parsed.getTime() + 86_400_000) : parsed;
 };
 
-/** The parsed request, or a 400 naming the parameter that is wrong and what is allowed. */
-export const parseMetricsRequest = (input: z.output<typeof metricsQuerySchema>): MetricsRequest => {
-  const measures = list(input.measures);
-  if (measures.length === 0) throw bad('measures', `name at least one of ${MEASURES.join(', ')}`);
-  for (const measure of measures) {
-    if (!(MEASURES as readonly string[]).includes(measure)) {
-      throw bad('measures', `unknown measure "${measure}"; use ${MEASURES.join(', ')}`);
-    }
-  }
-  const dimension = (path: string, name: string) => {
-    const parsed = parseDimension(name);
-    if (!parsed) throw bad(path, `unknown dimension "${name}"; use ${DIMENSION_HELP}`);
-    return parsed;
-  };
-  const by = list(input.by).map((name) => dimension('by', name));
-  if (new Set(by.map((d) => d.name)).size !== by.length) throw bad('by', 'names a dimension twice');
-  if (by.length > 6) throw bad('by', 'at most 6 dimensions');
+const dimension = (path: string, name: string) => {
+  const parsed = parseDimension(name);
+  if (!parsed) throw bad(path, `unknown dimension "${name}"; use ${DIMENSION_HELP}`);
+  return parsed;
+};
+
+/** The encounters a request selects: its period and filters (metrics and extremes alike). */
+export const parseSelection = (input: {
+  from?: string | undefined;
+  to?: string | undefined;
+  filter?: string | string[] | undefined;
+}): { from: Date | null; to: Date | null; filters: Filter[] } => {
   const filters = (typeof input.filter === 'string' ? [input.filter] : (input.filter ?? [])).map((text) => {
     const colon = text.indexOf(':');
     if (colon < 1) throw bad('filter', `"${text}" must read DIMENSION:VALUE, e.g. channel:phone|chat`);
@@ -175,6 +170,22 @@ export const parseMetricsRequest = (input: z.output<typeof metricsQuerySchema>):
   const from = timeOf('from', input.from, false);
   const to = timeOf('to', input.to, true);
   if (from && to && from >= to) throw bad('to', 'must be after from');
+  return { from, to, filters };
+};
+
+/** The parsed request, or a 400 naming the parameter that is wrong and what is allowed. */
+export const parseMetricsRequest = (input: z.output<typeof metricsQuerySchema>): MetricsRequest => {
+  const measures = list(input.measures);
+  if (measures.length === 0) throw bad('measures', `name at least one of ${MEASURES.join(', ')}`);
+  for (const measure of measures) {
+    if (!(MEASURES as readonly string[]).includes(measure)) {
+      throw bad('measures', `unknown measure "${measure}"; use ${MEASURES.join(', ')}`);
+    }
+  }
+  const by = list(input.by).map((name) => dimension('by', name));
+  if (new Set(by.map((d) => d.name)).size !== by.length) throw bad('by', 'names a dimension twice');
+  if (by.length > 6) throw bad('by', 'at most 6 dimensions');
+  const { from, to, filters } = parseSelection(input);
   const compare = input.compare ?? null;
   if (compare === 'previousPeriod') {
     if (!from || !to) throw bad('compare', 'previousPeriod needs both from and to');

@@ -40,11 +40,15 @@ const measureColumns = (measure: Measure, result: MetricsResult, sample: Measure
  * reading "(all)".
  */
 export const metricsTable = (result: MetricsResult, options: { total?: boolean } = {}) => {
-  const columns = result.measures.flatMap((m) => measureColumns(m, result, result.total.measures[m]));
+  const columns = result.measures.flatMap((measure) =>
+    measureColumns(measure, result, result.total.measures[measure]).map(
+      ([name, read]) => [name, (row: MetricsRow) => read(row.measures[measure])] as const,
+    ),
+  );
   const header = [...result.by, ...columns.map(([name]) => name)];
   const line = (row: MetricsRow, label: (dimension: string) => Cell): Cell[] => [
     ...result.by.map(label),
-    ...columns.map(([name, read]) => read(row.measures[name.split('.')[0] as Measure])),
+    ...columns.map(([, read]) => read(row)),
   ];
   // Without dimensions the one row is the total.
   if (result.by.length === 0) return { header, rows: [line(result.total, () => null)] };

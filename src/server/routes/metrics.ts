@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BOXES, type Box, listExtremes } from '../../analytics/extremes.js';
 import { computeMetrics } from '../../analytics/metrics.js';
-import { metricsQuerySchema, parseMetricsRequest } from '../../analytics/params.js';
+import { metricsQuerySchema, parseMetricsRequest, parseSelection } from '../../analytics/params.js';
 import { metricsTable } from '../../analytics/table.js';
 import type { Db } from '../../db/index.js';
 import { MEASURES } from '../../domain/metrics.js';
@@ -169,20 +169,13 @@ export const metricsRoutes = async (instance: FastifyInstance, { db }: { db: Db 
     async (request) => {
       const { query } = request;
       // Period and filters are read exactly as for metrics.
-      const parsed = parseMetricsRequest({
-        measures: 'responses',
-        from: query.from,
-        to: query.to,
-        filter: query.filter,
-        minN: 30,
-        repeatWindowDays: 7,
-      });
+      const { from, to, filters } = parseSelection(query);
       return listExtremes(db, {
         workspaceId: principalOf(request).workspaceId,
         box: query.box,
-        from: parsed.from,
-        to: parsed.to,
-        filters: parsed.filters,
+        from,
+        to,
+        filters,
         limit: query.limit,
         cursor: query.cursor,
       });
