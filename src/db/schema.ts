@@ -116,6 +116,95 @@ export interface SchemaMigrationTable {
   applied_at: Defaulted<Date>;
 }
 
+export interface InstanceSecretTable {
+  name: string;
+  value: Buffer | Uint8Array;
+  created_at: Defaulted<Date>;
+}
+
+export interface SurveyTable {
+  id: Generated<number>;
+  workspace_id: number;
+  name: string;
+  status: Defaulted<string>;
+  version: Defaulted<number>;
+  template: string | null;
+  created_at: Defaulted<Date>;
+  updated_at: Defaulted<Date>;
+}
+
+export interface SurveyVersionTable {
+  survey_id: number;
+  version: number;
+  workspace_id: number;
+  definition: Json;
+  created_at: Defaulted<Date>;
+}
+
+export interface SurveyTriggerTable {
+  id: Generated<number>;
+  workspace_id: number;
+  survey_id: number;
+  kind: string;
+  channel: string;
+  active: Defaulted<boolean>;
+  sample_rate: Defaulted<number>;
+  match_channel: string[] | null;
+  match_touchpoint: string[] | null;
+  match_outcome: string[] | null;
+  match_segment: string[] | null;
+  match_lifecycle_stage: string[] | null;
+  match_personality_type: string[] | null;
+  match_team: string[] | null;
+  match_resolved: boolean | null;
+  delay_seconds: Defaulted<number>;
+  max_age_seconds: Defaulted<number>;
+  every_days: number | null;
+  scheduled_through: Date | null;
+  created_at: Defaulted<Date>;
+  updated_at: Defaulted<Date>;
+}
+
+export interface InvitationTable {
+  id: Generated<number>;
+  workspace_id: number;
+  public_id: Defaulted<string>;
+  survey_id: number;
+  survey_version: number | null;
+  trigger_id: number | null;
+  subject_key: string | null;
+  customer_id: number | null;
+  interaction_id: number | null;
+  channel: string;
+  touchpoint: string | null;
+  contact_channel: string | null;
+  status: Defaulted<string>;
+  reason: string | null;
+  reason_detail: string | null;
+  due_at: Defaulted<Date>;
+  lease_until: Date | null;
+  attempts: Defaulted<number>;
+  sent_at: Date | null;
+  expires_at: Date | null;
+  reminder_due_at: Date | null;
+  reminded_at: Date | null;
+  opened_at: Date | null;
+  started_at: Date | null;
+  completed_at: Date | null;
+  language: string | null;
+  answers: Defaulted<Json>;
+  created_at: Defaulted<Date>;
+  updated_at: Defaulted<Date>;
+}
+
+export interface ContactOptOutTable {
+  customer_id: number;
+  channel: string;
+  workspace_id: number;
+  source: string;
+  created_at: Defaulted<Date>;
+}
+
 export interface Schema {
   workspace: WorkspaceTable;
   api_key: ApiKeyTable;
@@ -125,4 +214,10 @@ export interface Schema {
   feedback: FeedbackTable;
   event: EventTable;
   schema_migration: SchemaMigrationTable;
+  instance_secret: InstanceSecretTable;
+  survey: SurveyTable;
+  survey_version: SurveyVersionTable;
+  survey_trigger: SurveyTriggerTable;
+  invitation: InvitationTable;
+  contact_opt_out: ContactOptOutTable;
 }

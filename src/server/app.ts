@@ -19,6 +19,8 @@ import { apiKeyRoutes } from './routes/api-keys.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { recordRoutes } from './routes/records.js';
+import { surveyPageRoutes } from './routes/survey-pages.js';
+import { surveyRoutes } from './routes/surveys.js';
 import { zodValidatorCompiler } from './validator.js';
 
 export type App = FastifyInstance;
@@ -26,6 +28,8 @@ export type App = FastifyInstance;
 export interface AppOptions {
   database: Database;
   logger?: Logger | false;
+  /** Base URL of survey links (PUBLIC_URL, else where the server listens). */
+  publicUrl?: () => string;
 }
 
 /** Largest request body: a batch of 10,000 records with long comments fits comfortably. */
@@ -48,7 +52,11 @@ const FASTIFY_OPTIONS = {
  * The HTTP application: API, OpenAPI document and docs page. Listening is left to the caller, so
  * tests drive it with `app.inject()` and `serve` binds it to a port.
  */
-export const buildApp = async ({ database, logger = false }: AppOptions): Promise<App> => {
+export const buildApp = async ({
+  database,
+  logger = false,
+  publicUrl = () => 'http://localhost:3000',
+}: AppOptions): Promise<App> => {
   const app = (logger
     ? Fastify({ loggerInstance: logger as FastifyBaseLogger, ...FASTIFY_OPTIONS })
     : Fastify({ logger: false, ...FASTIFY_OPTIONS })) as unknown as FastifyInstance;
@@ -84,6 +92,12 @@ export const buildApp = async ({ database, logger = false }: AppOptions): Promis
           description:
             'Metrics by any dimension with margins and significance, their CSV export, and the extreme encounters.',
         },
+        {
+          name: 'surveys',
+          description:
+            'Survey definitions (versioned, multilingual, with branching), triggers, invitations with their ' +
+            'suppression reasons, contact-fatigue settings and opt-outs. Respondents answer at /s/{token}.',
+        },
         { name: 'admin', description: 'API keys of the workspace (admin keys only).' },
         { name: 'system', description: 'Health and documentation.' },
       ],
@@ -98,6 +112,8 @@ export const buildApp = async ({ database, logger = false }: AppOptions): Promis
   await app.register(recordRoutes, { db: database.db });
   await app.register(apiKeyRoutes, { db: database.db });
   await app.register(metricsRoutes, { db: database.db });
+  await app.register(surveyRoutes, { db: database.db, publicUrl });
+  await app.register(surveyPageRoutes, { db: database.db });
 
   app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () =>
     app.swagger(),

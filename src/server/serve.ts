@@ -4,6 +4,8 @@ import { scheduleEmbeddedMaintenance, scheduleRollupFolding } from '../db/mainte
 import { demoLoadedAt, loadDemo } from '../demo/load.js';
 import { AppError } from '../errors.js';
 import { createLogger } from '../logger.js';
+import { Channels, mailConfigFromEnv } from '../surveys/channels.js';
+import { startSurveyScheduler } from '../surveys/scheduler.js';
 import { bootstrap } from '../workspace/bootstrap.js';
 import { DEFAULT_WORKSPACE, getWorkspace } from '../workspace/workspaces.js';
 import { type App, buildApp } from './app.js';
@@ -30,6 +32,7 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
   const logger = createLogger();
   const database = await openDatabase(resolveDatabaseTarget(options.dataDir), { command: 'serve' });
   let app: App | undefined;
+  let publicUrl = process.env.PUBLIC_URL?.trim().replace(/\/+$/, '') ?? '';
   try {
     const first = await bootstrap(database.db, process.env.TOUCHPOINT_ADMIN_KEY?.trim());
     if (first.adminKey && !first.keyFromEnvironment) {
@@ -48,7 +51,7 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
         await loadDemo(database.db, workspace.id, { print });
       }
     }
-    app = await buildApp({ database, logger });
+    app = await buildApp({ database, logger, publicUrl: () => publicUrl });
     try {
       await app.listen({ port: options.port, host: options.host });
     } catch (error) {
@@ -70,8 +73,14 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   database.announce(url);
+  publicUrl ||= `http://${address.family === 'IPv6' || address.address === '0.0.0.0' ? 'localhost' : host}:${address.port}`;
   const stopMaintenance = scheduleEmbeddedMaintenance(database);
   const stopFolding = scheduleRollupFolding(database);
+  const channels = new Channels(mailConfigFromEnv());
+  const stopSurveys = startSurveyScheduler(
+    { db: database.db, channels, publicUrl },
+    { onError: (error) => logger.error({ err: error }, 'survey scheduler') },
+  );
   print(`Touchpoint listening on ${url}`);
   const running = app;
   let closing: Promise<void> | undefined;
@@ -83,6 +92,8 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
       closing ??= (async () => {
         stopMaintenance();
         stopFolding();
+        await stopSurveys();
+        channels.close();
         await running.close();
         await database.close();
       })();

@@ -1,0 +1,127 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import type { Db } from '../db/index.js';
+import { isTimeZone } from './fatigue.js';
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day as HH:MM (00:00–23:59)');
+
+const httpUrl = z
+  .string()
+  .max(2000)
+  .refine((value) => /^https?:\/\/[^\s]+$/.test(value) && URL.canParse(value), 'must be an http(s) URL');
+
+/**
+ * An SMS or voice provider reached by HTTP POST with a Twilio-compatible form body
+ * (`To`, `From`, `Body`), e.g. Twilio's Messages endpoint or a gateway of your own.
+ */
+const providerSchema = z
+  .object({
+    url: httpUrl.describe('Where to POST, e.g. https://api.twilio.com/2010-04-01/Accounts/AC…/Messages.json'),
+    from: z.string().min(1).max(100).describe('Sender number or id (`From`).'),
+    authorization: z
+      .string()
+      .max(2000)
+      .optional()
+      .describe('Value of the Authorization header, e.g. "Basic base64(sid:token)". Never returned by GET.'),
+  })
+  .strict();
+
+const webhookSchema = z
+  .object({
+    url: httpUrl.describe('Receives a JSON POST per invitation with the survey link.'),
+    secret: z
+      .string()
+      .min(16)
+      .max(200)
+      .optional()
+      .describe('Signs the body: header `X-Touchpoint-Signature: sha256=<hex HMAC>`. Never returned by GET.'),
+  })
+  .strict();
+
+/** A workspace's survey settings: contact-fatigue rules and channel providers. */
+export const surveySettingsSchema = z
+  .object({
+    minDaysBetweenInvitations: z
+      .int()
+      .min(0)
+      .max(365)
+      .default(30)
+      .describe('At most one invitation per customer in this many days, across all surveys (0: no limit).'),
+    touchpointQuarantineDays: z
+      .int()
+      .min(0)
+      .max(365)
+      .default(90)
+      .describe('No invitation about a touchpoint the customer was asked about in this many days (0: off).'),
+    duplicateWindowHours: z
+      .int()
+      .min(0)
+      .max(168)
+      .default(12)
+      .describe('No second invitation to the same survey within this many hours (0: off).'),
+    quietHours: z
+      .object({ start: hhmm, end: hhmm })
+      .strict()
+      .nullable()
+      .default({ start: '21:00', end: '08:00' })
+      .describe(
+        "Nobody is contacted between these local times (the customer's attributes.timeZone, else defaultTimeZone); invitations wait. null: off.",
+      ),
+    defaultTimeZone: z
+      .string()
+      .refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin')
+      .default('UTC')
+      .describe('Time zone of customers without attributes.timeZone.'),
+    sms: providerSchema.nullable().default(null).describe('SMS provider; null: SMS invitations fail.'),
+    voice: providerSchema
+      .nullable()
+      .default(null)
+      .describe('Voice provider (the call reads the invitation).'),
+    webhook: webhookSchema.nullable().default(null).describe('Generic outbound webhook channel.'),
+  })
+  .strict();
+
+export type SurveySettings = z.infer<typeof surveySettingsSchema>;
+
+export const DEFAULT_SURVEY_SETTINGS: SurveySettings = surveySettingsSchema.parse({});
+
+/** The workspace's survey settings, defaults filled in. */
+export const readSurveySettings = async (db: Db, workspaceId: number): Promise<SurveySettings> => {
+  const row = await db
+    .selectFrom('workspace')
+    .select('settings')
+    .where('id', '=', workspaceId)
+    .executeTakeFirst();
+  const stored = surveySettingsSchema.safeParse(row?.settings?.surveys ?? {});
+  return stored.success ? stored.data : DEFAULT_SURVEY_SETTINGS;
+};
+
+/** Replaces the workspace's survey settings (already validated). */
+export const writeSurveySettings = async (
+  db: Db,
+  workspaceId: number,
+  settings: SurveySettings,
+): Promise<void> => {
+  await db
+    .updateTable('workspace')
+    .set({ settings: sql`jsonb_set(settings, '{surveys}', ${JSON.stringify(settings)}::jsonb)` })
+    .where('id', '=', workspaceId)
+    .execute();
+};
+
+/** The settings as GET shows them: provider credentials are replaced by "***". */
+export const redactSurveySettings = (settings: SurveySettings): SurveySettings => {
+  const hide = <T extends { authorization?: string; secret?: string } | null>(value: T): T => {
+    if (!value) return value;
+    const copy = { ...value };
+    if (copy.authorization) copy.authorization = '***';
+    if (copy.secret) copy.secret = '***';
+    return copy;
+  };
+  return {
+    ...settings,
+    sms: hide(settings.sms),
+    voice: hide(settings.voice),
+    webhook: hide(settings.webhook),
+  };
+};
