@@ -11,11 +11,16 @@ import { API_KEY_ROLES, type ApiKeyRole, RECORD_TYPES, type RecordType } from '.
 import { isAppError } from '../errors.js';
 import { importFile } from '../ingest/import-file.js';
 import { serve } from '../server/serve.js';
+import {
+  RESPONSE_RATE_DIMENSIONS,
+  responseRateQuerySchema,
+  responseRates,
+} from '../surveys/response-rates.js';
 import { VERSION } from '../version.js';
 import { bootstrap } from '../workspace/bootstrap.js';
 import { createWorkspace, DEFAULT_WORKSPACE, getWorkspace, listWorkspaces } from '../workspace/workspaces.js';
 import { progressReporter } from './progress.js';
-import { formatReport } from './report.js';
+import { formatReport, formatTable, responseRateTable } from './report.js';
 
 const integer = (name: string, min: number, max: number) => (value: string) => {
   const n = Number(value);
@@ -218,10 +223,17 @@ export const buildCli = (): Command => {
     .addOption(
       new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'),
     )
+    .option(
+      '--response-rates',
+      `survey response rates instead (invited, delivered, opened, started, completed, suppressed); --by ${RESPONSE_RATE_DIMENSIONS.join(',')}`,
+    )
+    .option('--survey <id>', 'with --response-rates: one survey only')
     .action(
       async (options: {
         data: string;
         workspace: string;
+        responseRates?: boolean;
+        survey?: string;
         measures: string;
         by?: string;
         from?: string;
@@ -232,6 +244,32 @@ export const buildCli = (): Command => {
         repeatWindowDays: string;
         format: 'table' | 'csv' | 'json';
       }) => {
+        if (options.responseRates) {
+          const query = responseRateQuerySchema.safeParse({
+            by: options.by,
+            surveyId: options.survey,
+            from: options.from,
+            to: options.to,
+          });
+          if (!query.success) {
+            const problems = query.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`);
+            throw new InvalidArgumentError(problems.join('; '));
+          }
+          await withDatabase(options.data, 'report', async ({ db }) => {
+            const workspace = await getWorkspace(db, options.workspace);
+            const result = await responseRates(db, workspace.id, query.data);
+            if (options.format === 'json') process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+            else {
+              const { header, rows } = responseRateTable(result);
+              process.stdout.write(
+                options.format === 'csv'
+                  ? stringify([header, ...rows])
+                  : formatTable(header, rows, result.by.length),
+              );
+            }
+          });
+          return;
+        }
         const query = metricsQuerySchema.safeParse({
           measures: options.measures,
           by: options.by,

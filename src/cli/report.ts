@@ -1,5 +1,6 @@
 import type { MeasureResult, MetricsResult, MetricsRow } from '../analytics/metrics.js';
 import type { Measure } from '../domain/metrics.js';
+import type { FunnelCounts } from '../surveys/response-rates.js';
 
 const SHARES = new Set<Measure>([
   'csat',
@@ -77,4 +78,38 @@ export const formatReport = (result: MetricsResult): string => {
       : []),
   ];
   return `${lines.join('\n')}\n\n${notes.join('\n')}\n`;
+};
+
+/** A plain table: left-aligned label columns, right-aligned numbers, a rule under the header. */
+export const formatTable = (header: string[], rows: string[][], labels: number): string => {
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...rows.map((cells) => (cells[i] ?? '').length)),
+  );
+  const pad = (cells: string[]) =>
+    cells
+      .map((text, i) => (i < labels ? text.padEnd(widths[i] ?? 0) : text.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return `${[pad(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(pad)].join('\n')}\n`;
+};
+
+const FUNNEL = ['invited', 'delivered', 'opened', 'started', 'completed', 'suppressed', 'failed'] as const;
+
+/** Response rates as header and rows (the total last), for the terminal or CSV. */
+export const responseRateTable = (result: {
+  by: readonly string[];
+  total: FunnelCounts;
+  rows: (FunnelCounts & { group: Record<string, string | null> })[];
+}): { header: string[]; rows: string[][] } => {
+  const cells = (counts: FunnelCounts) => [
+    ...FUNNEL.map((name) => number(counts[name], 0)),
+    counts.responseRate === null ? '–' : `${number(counts.responseRate, 1)}%`,
+  ];
+  return {
+    header: [...result.by, ...FUNNEL, 'responseRate'],
+    rows: [
+      ...result.rows.map((row) => [...result.by.map((d) => row.group[d] ?? '(none)'), ...cells(row)]),
+      [...result.by.map(() => '(all)'), ...cells(result.total)],
+    ],
+  };
 };

@@ -67,3 +67,38 @@ export const verifyToken = (secret: Buffer, token: string): string | null => {
   if (id.length !== 16 || given.length !== MAC_BYTES) return null;
   return timingSafeEqual(given, mac(secret, id)) ? uuidOf(id) : null;
 };
+
+/** What an open link (a QR code in a store, a link in a newsletter) asks about. */
+export interface OpenLink {
+  surveyId: number;
+  touchpoint: string | null;
+  channel: string;
+}
+
+const openMac = (secret: Buffer, payload: Buffer) =>
+  createHmac('sha256', secret).update('open-link:').update(payload).digest().subarray(0, MAC_BYTES);
+
+/** The token of an open link: anyone may use it, each visit starts a new anonymous response. */
+export const signOpenLink = (secret: Buffer, link: OpenLink): string => {
+  const payload = Buffer.from(JSON.stringify([link.surveyId, link.touchpoint, link.channel]));
+  return `${payload.toString('base64url')}.${openMac(secret, payload).toString('base64url')}`;
+};
+
+/** The open link a token names, or null when it is malformed or forged. */
+export const verifyOpenLink = (secret: Buffer, token: string): OpenLink | null => {
+  const match = /^([A-Za-z0-9_-]{4,800})\.([A-Za-z0-9_-]{22})$/.exec(token);
+  if (!match) return null;
+  const payload = Buffer.from(match[1] as string, 'base64url');
+  const given = Buffer.from(match[2] as string, 'base64url');
+  if (given.length !== MAC_BYTES || !timingSafeEqual(given, openMac(secret, payload))) return null;
+  try {
+    const [surveyId, touchpoint, channel] = JSON.parse(payload.toString('utf8')) as [
+      number,
+      string | null,
+      string,
+    ];
+    return { surveyId, touchpoint, channel };
+  } catch {
+    return null;
+  }
+};

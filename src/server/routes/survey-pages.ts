@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Db } from '../../db/index.js';
 import { isAppError } from '../../errors.js';
+import { startOpenResponse } from '../../surveys/links.js';
 import {
   renderEndPage,
   renderMessagePage,
@@ -18,7 +19,7 @@ import {
   recordAnswer,
   SurveyLinkError,
 } from '../../surveys/responses.js';
-import { linkSecret, verifyToken } from '../../surveys/tokens.js';
+import { linkSecret, verifyOpenLink, verifyToken } from '../../surveys/tokens.js';
 import { uiText } from '../../surveys/ui-text.js';
 
 /** The smallest transparent GIF: the e-mail open pixel. */
@@ -165,6 +166,15 @@ export const surveyPageRoutes = async (instance: FastifyInstance, { db }: { db: 
       return reply.redirect(`/s/${token}`, 303);
     },
   );
+
+  // An open link (QR code in a store): each visit starts a new anonymous response.
+  instance.get<TokenParams>('/s/open/:token', options, async (request, reply) => {
+    const link = verifyOpenLink(await linkSecret(db), request.params.token);
+    if (!link) throw new SurveyLinkError('invalid', 'en');
+    const locale = request.headers['accept-language']?.split(',')[0]?.split(';')[0]?.trim() || null;
+    const url = await startOpenResponse(db, link, '', locale);
+    return reply.redirect(url, 303);
+  });
 
   instance.get<TokenParams>('/s/:token/open.gif', options, async (request, reply) => {
     const publicId = verifyToken(await linkSecret(db), request.params.token);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../db/index.js';
+import { CHANNELS } from '../../domain/vocabulary.js';
 import { AppError } from '../../errors.js';
 import { externalIdSchema } from '../../ingest/schemas.js';
 import { SUPPRESSION_REASONS } from '../../surveys/fatigue.js';
@@ -11,7 +12,14 @@ import {
   INVITATION_STATUSES,
   listInvitations,
 } from '../../surveys/invitations.js';
+import { recordIvrAnswers } from '../../surveys/ivr.js';
+import { invitationUrl, qrCode, surveyOpenLink } from '../../surveys/links.js';
 import { addOptOut, listOptOuts, OPT_OUT_CHANNELS, removeOptOut } from '../../surveys/opt-outs.js';
+import {
+  RESPONSE_RATE_DIMENSIONS,
+  responseRateQuerySchema,
+  responseRates,
+} from '../../surveys/response-rates.js';
 import {
   readSurveySettings,
   redactSurveySettings,
@@ -399,6 +407,173 @@ export const surveyRoutes = async (instance: FastifyInstance, { db, publicUrl }:
       return redactSurveySettings(parsed.data);
     },
   );
+
+  const funnel = {
+    invited: z.int().describe('Invitations that were to go out (all but the suppressed).'),
+    delivered: z.int().describe('Handed to the channel, or issued as a link.'),
+    opened: z.int(),
+    started: z.int().describe('At least one answer.'),
+    completed: z.int(),
+    suppressed: z.int().describe('Stopped by a contact-fatigue rule, an opt-out or a missing address.'),
+    failed: z.int(),
+    responseRate: z.number().nullable().describe('completed / delivered, in percent.'),
+  };
+  app.get(
+    '/api/v1/surveys/response-rates',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags,
+        summary: 'Response rates: the invitation funnel by survey, channel, touchpoint or segment',
+        querystring: responseRateQuerySchema,
+        response: {
+          200: z.object({
+            by: z.array(z.enum(RESPONSE_RATE_DIMENSIONS)),
+            total: z.object(funnel),
+            rows: z.array(z.object({ group: z.record(z.string(), z.string().nullable()), ...funnel })),
+          }),
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => responseRates(db, principalOf(request).workspaceId, request.query),
+  );
+
+  app.post(
+    '/api/v1/surveys/:id/ivr',
+    {
+      config: { access: 'write' },
+      schema: {
+        tags,
+        summary: 'Record a post-call IVR survey from the keys pressed',
+        description:
+          'After a call, the IVR asks the survey’s questions and sends the keys: one entry per question on the ' +
+          'caller’s path (branching applies), a rating as its score, a single choice as the option’s number ' +
+          '(1 = first), an empty entry for a skipped question; or one string with each answer ended by # ' +
+          '("3#2#"). The answers become the feedback record of the interaction; sending the keys of the same ' +
+          'call again replaces them.',
+        params: idParams,
+        body: z
+          .object({
+            interactionId: externalIdSchema.describe('The call the survey is about.'),
+            digits: z.union([z.string().max(200), z.array(z.string().max(10)).max(50)]),
+          })
+          .strict(),
+        response: {
+          200: z.object({
+            invitationId: z.string(),
+            feedbackId: z.string().nullable(),
+            answers: z.record(z.string(), z.union([z.number(), z.string(), z.array(z.string()), z.null()])),
+            complete: z.boolean(),
+          }),
+          ...errorResponses(400, 401, 403, 404, 409),
+        },
+      },
+    },
+    async (request) =>
+      recordIvrAnswers(
+        db,
+        principalOf(request).workspaceId,
+        request.params.id,
+        request.body.interactionId,
+        request.body.digits,
+      ),
+  );
+
+  const openLinkQuery = z
+    .object({
+      touchpoint: z
+        .string()
+        .min(1)
+        .max(100)
+        .optional()
+        .describe('The touchpoint answers are about, e.g. store-berlin.'),
+      channel: z.enum(CHANNELS).default('store').describe('The channel answers are about (default store).'),
+    })
+    .strict();
+  app.get(
+    '/api/v1/surveys/:id/open-link',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags,
+        summary:
+          'An open link to a survey for a touchpoint (store counter, receipt, newsletter), with its QR codes',
+        description:
+          'Anyone may use an open link; each visit starts a new anonymous response whose answers become a ' +
+          'feedback record for the touchpoint and channel. For a survey tied to a known customer, create a ' +
+          '`link` invitation instead.',
+        params: idParams,
+        querystring: openLinkQuery,
+        response: {
+          200: z.object({ url: z.string(), qrSvg: z.string(), qrPng: z.string() }),
+          ...errorResponses(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const { touchpoint = null, channel } = request.query;
+      const url = await surveyOpenLink(
+        db,
+        principalOf(request).workspaceId,
+        id,
+        touchpoint,
+        channel,
+        publicUrl(),
+      );
+      const query = new URLSearchParams({ channel, ...(touchpoint ? { touchpoint } : {}) }).toString();
+      return {
+        url,
+        qrSvg: `/api/v1/surveys/${id}/qr.svg?${query}`,
+        qrPng: `/api/v1/surveys/${id}/qr.png?${query}`,
+      };
+    },
+  );
+  for (const format of ['svg', 'png'] as const) {
+    const type = format === 'svg' ? 'image/svg+xml' : 'image/png';
+    app.get(
+      `/api/v1/surveys/:id/qr.${format}`,
+      {
+        config: { access: 'read' },
+        schema: {
+          tags,
+          summary: `QR code (${format.toUpperCase()}) of a survey's open link, for print`,
+          params: idParams,
+          querystring: openLinkQuery,
+          response: errorResponses(400, 401, 403, 404),
+        },
+      },
+      async (request, reply) => {
+        const { touchpoint = null, channel } = request.query;
+        const url = await surveyOpenLink(
+          db,
+          principalOf(request).workspaceId,
+          request.params.id,
+          touchpoint,
+          channel,
+          publicUrl(),
+        );
+        return reply.type(type).send((await qrCode(url, format)) as never);
+      },
+    );
+    app.get(
+      `/api/v1/invitations/:id/qr.${format}`,
+      {
+        config: { access: 'read' },
+        schema: {
+          tags,
+          summary: `QR code (${format.toUpperCase()}) of a link invitation, e.g. for a receipt or letter`,
+          params: z.object({ id: z.string().max(100) }),
+          response: errorResponses(400, 401, 403, 404, 409),
+        },
+      },
+      async (request, reply) => {
+        const url = await invitationUrl(db, principalOf(request).workspaceId, request.params.id, publicUrl());
+        return reply.type(type).send((await qrCode(url, format)) as never);
+      },
+    );
+  }
 
   const optOutParams = z.object({ externalId: externalIdSchema });
   const optOutOut = z.object({ channel: z.string(), source: z.string(), createdAt: z.string() });
