@@ -70,6 +70,39 @@ const settingsCache = async (db: Db, workspaceIds: number[]) => {
 };
 
 /**
+ * What the fatigue rules need to know of customers: the invitations sent to them since `since`
+ * (any survey, any channel) and the channels they opted out of.
+ */
+export const contactHistory = async (db: Db, customerIds: number[], since: Date) => {
+  const history = new Map<number, PastInvitation[]>();
+  const optedOut = new Map<number, Set<string>>();
+  if (customerIds.length === 0) return { history, optedOut };
+  const past = await db
+    .selectFrom('invitation')
+    .select(['customer_id', 'survey_id', 'touchpoint', 'sent_at'])
+    .where('customer_id', 'in', customerIds)
+    .where('sent_at', '>', since)
+    .where('status', 'in', ['sending', 'sent'])
+    .execute();
+  for (const row of past) {
+    const list = history.get(row.customer_id as number) ?? [];
+    list.push({ surveyId: row.survey_id, touchpoint: row.touchpoint, sentAt: row.sent_at as Date });
+    history.set(row.customer_id as number, list);
+  }
+  const outs = await db
+    .selectFrom('contact_opt_out')
+    .select(['customer_id', 'channel'])
+    .where('customer_id', 'in', customerIds)
+    .execute();
+  for (const row of outs) {
+    const set = optedOut.get(row.customer_id) ?? new Set<string>();
+    set.add(row.channel);
+    optedOut.set(row.customer_id, set);
+  }
+  return { history, optedOut };
+};
+
+/**
  * Claims the invitations due at `now` and decides each against the contact-fatigue rules, in one
  * transaction: suppressed ones get their reason, ones in quiet hours wait, and the rest are leased
  * for sending (a crashed send is retried when its lease runs out).
@@ -116,32 +149,7 @@ const claimDue = async (db: Db, now: Date, { limit, workspaceId }: DispatchOptio
     const customerIds = [
       ...new Set(due.rows.flatMap((row) => (row.customer_id === null ? [] : [row.customer_id]))),
     ];
-    const history = new Map<number, PastInvitation[]>();
-    const optedOut = new Map<number, Set<string>>();
-    if (customerIds.length > 0) {
-      const past = await trx
-        .selectFrom('invitation')
-        .select(['customer_id', 'survey_id', 'touchpoint', 'sent_at'])
-        .where('customer_id', 'in', customerIds)
-        .where('sent_at', '>', new Date(now.getTime() - lookback))
-        .where('status', 'in', ['sending', 'sent'])
-        .execute();
-      for (const row of past) {
-        const list = history.get(row.customer_id as number) ?? [];
-        list.push({ surveyId: row.survey_id, touchpoint: row.touchpoint, sentAt: row.sent_at as Date });
-        history.set(row.customer_id as number, list);
-      }
-      const outs = await trx
-        .selectFrom('contact_opt_out')
-        .select(['customer_id', 'channel'])
-        .where('customer_id', 'in', customerIds)
-        .execute();
-      for (const row of outs) {
-        const set = optedOut.get(row.customer_id) ?? new Set<string>();
-        set.add(row.channel);
-        optedOut.set(row.customer_id, set);
-      }
-    }
+    const { history, optedOut } = await contactHistory(trx, customerIds, new Date(now.getTime() - lookback));
 
     const claimed: Claimed[] = [];
     let suppressed = 0;

@@ -396,13 +396,18 @@ describe('quietUntil', () => {
     );
   });
 
-  test('across the spring-forward night (Europe/Berlin, 2026-03-29) it waits the wall-clock hours and lands an hour after the local end: 09:00 CEST', () => {
-    // 2026-03-28T22:00Z is 23:00 CET; 08:00 CEST on the 29th is 06:00Z. The function adds the nine
-    // wall-clock hours from 23:00 to 08:00 to the instant, which is 07:00Z = 09:00 CEST.
+  test('across the spring-forward night (Europe/Berlin, 2026-03-29) it ends at 08:00 CEST, not nine wall-clock hours later', () => {
+    // 2026-03-28T22:00Z is 23:00 CET; the clocks jump 02:00 → 03:00, so 08:00 CEST is 06:00Z.
     const until = quietUntil(new Date('2026-03-28T22:00:00Z'), 'Europe/Berlin', night);
-    expect(until).toEqual(new Date('2026-03-29T07:00:00Z'));
-    expect((until as Date).getTime()).toBeGreaterThanOrEqual(Date.parse('2026-03-29T06:00:00Z'));
-    expect(localMinutes(until as Date, 'Europe/Berlin')).toBe(9 * 60);
+    expect(until).toEqual(new Date('2026-03-29T06:00:00Z'));
+    expect(localMinutes(until as Date, 'Europe/Berlin')).toBe(8 * 60);
+  });
+
+  test('across the fall-back night (Europe/Berlin, 2026-10-25) it ends at 08:00 CET, not at 07:00', () => {
+    // 2026-10-24T22:00Z is 00:00 CEST; the clocks go back 03:00 → 02:00, so 08:00 CET is 07:00Z.
+    const until = quietUntil(new Date('2026-10-24T22:00:00Z'), 'Europe/Berlin', night);
+    expect(until).toEqual(new Date('2026-10-25T07:00:00Z'));
+    expect(localMinutes(until as Date, 'Europe/Berlin')).toBe(8 * 60);
   });
 });
 

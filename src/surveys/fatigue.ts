@@ -56,11 +56,11 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 /** Channels that need the customer's e-mail address or phone number. */
-const ADDRESS: Record<string, ['email' | 'phone', SuppressionReason] | undefined> = {
-  email: ['email', 'no_email'],
-  sms: ['phone', 'no_phone'],
-  voice: ['phone', 'no_phone'],
-};
+const ADDRESS = new Map<string, ['email' | 'phone', SuppressionReason]>([
+  ['email', ['email', 'no_email']],
+  ['sms', ['phone', 'no_phone']],
+  ['voice', ['phone', 'no_phone']],
+]);
 
 const minutesOf = (hhmm: string) => {
   const [h, m] = hhmm.split(':').map(Number);
@@ -119,10 +119,15 @@ export const quietUntil = (
   if (!quiet) return null;
   const wait = (end - now + 1440) % 1440;
   const minuteStart = at.getTime() - (at.getTime() % 60_000);
-  return new Date(minuteStart + wait * 60_000);
+  let until = minuteStart + wait * 60_000;
+  // A clock change during the wait shifts local time: move by the shift so the end is local `end`.
+  const shift = ((localMinutes(new Date(until), timeZone) - end + 2160) % 1440) - 720;
+  if (shift !== 0) until -= shift * 60_000;
+  return new Date(until);
 };
 
-const within = (sentAt: Date, now: Date, span: number) => now.getTime() - sentAt.getTime() < span;
+/** Whether `sentAt` lies within `span` before `now` (a later one, e.g. from clock skew, counts as now). */
+const within = (sentAt: Date, now: Date, span: number) => span > 0 && now.getTime() - sentAt.getTime() < span;
 
 /**
  * Decides an invitation: send it, suppress it with a reason, or let it wait for the end of the
@@ -141,7 +146,7 @@ export const decideInvitation = (facts: FatigueFacts): FatigueDecision => {
       detail: `the customer opted out of ${facts.optedOut.has('all') ? 'all surveys' : invitation.channel}`,
     };
   }
-  const address = ADDRESS[invitation.channel];
+  const address = ADDRESS.get(invitation.channel);
   if (address && !customer[address[0]]) {
     return { action: 'suppress', reason: address[1], detail: `the customer has no ${address[0]} on file` };
   }

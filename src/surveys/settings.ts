@@ -38,6 +38,28 @@ const webhookSchema = z
   })
   .strict();
 
+/**
+ * When the web/app widget shows a survey: on an event the page reports (`Touchpoint.track("checkout")`)
+ * or on pages whose path matches a pattern (`*` matches anything, e.g. `/orders/*`).
+ */
+export const widgetRuleSchema = z
+  .object({
+    surveyId: z.int().positive(),
+    event: z.string().min(1).max(100).optional().describe('Show on this event.'),
+    page: z
+      .string()
+      .min(1)
+      .max(500)
+      .optional()
+      .describe('Show on pages whose path matches; * matches any characters.'),
+    samplePercent: z.number().gt(0).max(100).default(100),
+  })
+  .strict()
+  .refine((rule) => rule.event !== undefined || rule.page !== undefined, {
+    message: 'needs an event or a page pattern',
+  });
+export type WidgetRule = z.infer<typeof widgetRuleSchema>;
+
 /** A workspace's survey settings: contact-fatigue rules and channel providers. */
 export const surveySettingsSchema = z
   .object({
@@ -78,6 +100,11 @@ export const surveySettingsSchema = z
       .default(null)
       .describe('Voice provider (the call reads the invitation).'),
     webhook: webhookSchema.nullable().default(null).describe('Generic outbound webhook channel.'),
+    widgetRules: z
+      .array(widgetRuleSchema)
+      .max(50)
+      .default([])
+      .describe('When the web/app widget shows which survey (GET /api/v1/widget for the snippet).'),
   })
   .strict();
 

@@ -38,6 +38,13 @@ export const linkSecret = (db: Db): Promise<Buffer> => {
   return secret;
 };
 
+/**
+ * Whether a token is the one spelling of its bytes: base64url's last character carries unused
+ * bits, which decoding ignores, so without this check one token would have many spellings.
+ */
+const canonical = (token: string, first: Buffer, second: Buffer) =>
+  token === `${first.toString('base64url')}.${second.toString('base64url')}`;
+
 const mac = (secret: Buffer, id: Buffer) =>
   createHmac('sha256', secret).update('invitation:').update(id).digest().subarray(0, MAC_BYTES);
 
@@ -64,7 +71,7 @@ export const verifyToken = (secret: Buffer, token: string): string | null => {
   if (!match) return null;
   const id = Buffer.from(match[1] as string, 'base64url');
   const given = Buffer.from(match[2] as string, 'base64url');
-  if (id.length !== 16 || given.length !== MAC_BYTES) return null;
+  if (id.length !== 16 || given.length !== MAC_BYTES || !canonical(token, id, given)) return null;
   return timingSafeEqual(given, mac(secret, id)) ? uuidOf(id) : null;
 };
 
@@ -90,7 +97,8 @@ export const verifyOpenLink = (secret: Buffer, token: string): OpenLink | null =
   if (!match) return null;
   const payload = Buffer.from(match[1] as string, 'base64url');
   const given = Buffer.from(match[2] as string, 'base64url');
-  if (given.length !== MAC_BYTES || !timingSafeEqual(given, openMac(secret, payload))) return null;
+  if (given.length !== MAC_BYTES || !canonical(token, payload, given)) return null;
+  if (!timingSafeEqual(given, openMac(secret, payload))) return null;
   try {
     const [surveyId, touchpoint, channel] = JSON.parse(payload.toString('utf8')) as [
       number,
