@@ -142,7 +142,7 @@ const TOP_TEXTS = [
 ] as const;
 
 const surveyDefinition = z.strictObject({
-  name: z.string().min(1).max(200),
+  name: z.string().trim().min(1, 'must not be empty').max(200),
   languages,
   intro: localText(2000).optional(),
   questions: z.array(question).min(1).max(50),

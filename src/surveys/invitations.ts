@@ -86,8 +86,8 @@ export const listInvitations = async (
   if (filter.reason) query = query.where('i.reason', '=', filter.reason);
   if (filter.customerId) query = query.where('c.external_id', '=', filter.customerId);
   if (filter.cursor) {
-    const before = Number(filter.cursor);
-    if (!Number.isSafeInteger(before) || before < 1) {
+    const before = /^[1-9]\d{0,15}$/.test(filter.cursor) ? Number(filter.cursor) : Number.NaN;
+    if (!Number.isSafeInteger(before)) {
       throw new AppError(400, 'validation_failed', 'cursor is not one this API returned', [
         { path: 'cursor', message: 'must be a nextCursor from a previous page' },
       ]);
@@ -161,6 +161,11 @@ export const createInvitation = async (
     }
   }
   const link = request.channel === 'link';
+  if (link && request.sendAt) {
+    throw new AppError(400, 'validation_failed', 'A link invitation is issued at once; leave out sendAt', [
+      { path: 'sendAt', message: 'is not allowed with channel "link"' },
+    ]);
+  }
   const definition = link ? await surveyVersion(db, surveyId, survey.version) : null;
   const row = await db
     .insertInto('invitation')

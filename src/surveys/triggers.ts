@@ -133,7 +133,7 @@ const triggerOut = (row: TriggerRow): TriggerOut => {
     active: row.active,
     match,
     delaySeconds: row.delay_seconds,
-    samplePercent: Math.round(row.sample_rate * 1e6) / 1e4,
+    samplePercent: Number((row.sample_rate * 100).toPrecision(12)),
     maxAgeHours: row.max_age_seconds / 3600,
     everyDays: row.every_days,
     createdAt: row.created_at.toISOString(),
@@ -186,10 +186,12 @@ export const createTrigger = async (
   return triggerOut(row);
 };
 
-export const listTriggers = async (db: Db, workspaceId: number, surveyId?: number): Promise<TriggerOut[]> =>
-  (await triggerRows(db, workspaceId))
+export const listTriggers = async (db: Db, workspaceId: number, surveyId?: number): Promise<TriggerOut[]> => {
+  if (surveyId !== undefined) await assertSurvey(db, workspaceId, surveyId);
+  return (await triggerRows(db, workspaceId))
     .filter((row) => surveyId === undefined || row.survey_id === surveyId)
     .map(triggerOut);
+};
 
 /** Replaces a trigger's settings; invitations it already scheduled stay scheduled. */
 export const updateTrigger = async (

@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { AppError } from '../errors.js';
 import { pickLanguage } from './definition.js';
@@ -45,12 +46,15 @@ export const matchingRule = (
 const draw = (customerId: string, surveyId: number) =>
   createHash('sha256').update(`${surveyId}/${customerId}`).digest().readUInt32BE(0) / 2 ** 32;
 
-export interface WidgetCheck {
-  customerId: string;
-  signature: string;
-  event?: string | null | undefined;
-  page?: string | null | undefined;
-}
+export const widgetCheckSchema = z
+  .object({
+    customerId: z.string().min(1).max(200),
+    signature: z.string().max(200),
+    event: z.string().max(100).nullish(),
+    page: z.string().max(2000).nullish(),
+  })
+  .strict();
+export type WidgetCheck = z.infer<typeof widgetCheckSchema>;
 
 const HEX = /^[0-9a-f]{64}$/;
 
@@ -93,7 +97,7 @@ export const checkWidget = async (
     .where('workspace_id', '=', workspace.id)
     .where('external_id', '=', check.customerId)
     .executeTakeFirst();
-  if (!survey || survey.status !== 'active' || !customer) return { show: false };
+  if (survey?.status !== 'active' || !customer) return { show: false };
 
   const { history, optedOut } = await contactHistory(
     db,

@@ -21,6 +21,9 @@ import {
 } from '../../surveys/responses.js';
 import { linkSecret, verifyOpenLink, verifyToken } from '../../surveys/tokens.js';
 import { uiText } from '../../surveys/ui-text.js';
+import { checkWidget, widgetCheckSchema } from '../../surveys/widget.js';
+import { WIDGET_SCRIPT } from '../../surveys/widget-script.js';
+import { issuesToDetails } from '../../validation.js';
 
 /** The smallest transparent GIF: the e-mail open pixel. */
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -164,6 +167,47 @@ export const surveyPageRoutes = async (instance: FastifyInstance, { db }: { db: 
         }
       }
       return reply.redirect(`/s/${token}`, 303);
+    },
+  );
+
+  instance.get('/widget.js', options, async (_request, reply) =>
+    reply
+      .header('content-type', 'text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(WIDGET_SCRIPT),
+  );
+
+  // The widget asks from the customer's site: any origin may, the customer's signature decides.
+  const cors = (reply: FastifyReply) =>
+    reply
+      .header('access-control-allow-origin', '*')
+      .header('access-control-allow-methods', 'POST')
+      .header('access-control-allow-headers', 'content-type')
+      .header('access-control-max-age', '86400');
+  instance.options('/w/:workspace/check', options, async (_request, reply) => cors(reply).status(204).send());
+  instance.post<{ Params: { workspace: string }; Body: unknown }>(
+    '/w/:workspace/check',
+    options,
+    async (request, reply) => {
+      cors(reply);
+      const parsed = widgetCheckSchema.safeParse(request.body);
+      if (!parsed.success) {
+        return reply.status(400).send({
+          error: {
+            code: 'validation_failed',
+            message: 'Invalid widget check',
+            details: issuesToDetails(parsed.error.issues),
+          },
+        });
+      }
+      try {
+        return await checkWidget(db, request.params.workspace, parsed.data);
+      } catch (error) {
+        if (!isAppError(error)) throw error;
+        return reply
+          .status(error.status)
+          .send({ error: { code: error.code, message: error.message, details: [] } });
+      }
     },
   );
 

@@ -1041,6 +1041,35 @@ describeEachDatabase('survey routes', (database) => {
     expect(items[0]).toMatchObject({ ...listed, openedAt: expect.any(String) });
   });
 
+  test('a link keeps the version it was sent with after the survey changes', async () => {
+    const ws = await workspace();
+    const survey = await createSurvey(ws);
+    await customer(ws, 'C-1', { locale: 'en' });
+    const old = await ok<InvitationBody>(invite(ws, survey.id, { customerId: 'C-1', channel: 'link' }), 201);
+    expect(old.surveyVersion).toBe(1);
+    await putSurvey(
+      ws,
+      survey.id,
+      definitionWith((_, q) => {
+        q[0].text = ende('Would you recommend us to a friend?', 'Würden Sie uns einem Freund empfehlen?');
+      }),
+    );
+    const fresh = await ok<InvitationBody>(
+      invite(ws, survey.id, { customerId: 'C-1', channel: 'link' }),
+      201,
+    );
+    expect(fresh.surveyVersion).toBe(2);
+    const page = async (url: string | null | undefined) => {
+      const res = await app().inject({ method: 'GET', url: new URL(url ?? '').pathname });
+      expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+      return res.body;
+    };
+    const oldPage = await page(old.url);
+    expect(oldPage).toContain('How likely are you to recommend us?');
+    expect(oldPage).not.toContain('Would you recommend us to a friend?');
+    expect(await page(fresh.url)).toContain('Would you recommend us to a friend?');
+  });
+
   test('invitations: unknown customer, another customer’s interaction, paused survey, unknown survey', async () => {
     const ws = await workspace();
     const survey = await createSurvey(ws);

@@ -37,6 +37,7 @@ import {
 } from '../../surveys/surveys.js';
 import { templateSummaries } from '../../surveys/templates.js';
 import { createTrigger, listTriggers, triggerInputSchema, updateTrigger } from '../../surveys/triggers.js';
+import { widgetSecret } from '../../surveys/widget.js';
 import { issuesToDetails } from '../../validation.js';
 import { principalOf } from '../auth.js';
 import { errorResponses } from '../openapi.js';
@@ -281,7 +282,7 @@ export const surveyRoutes = async (instance: FastifyInstance, { db, publicUrl }:
         tags,
         summary: 'The triggers of a survey',
         params: idParams,
-        response: { 200: z.array(triggerOut), ...errorResponses(400, 401, 403) },
+        response: { 200: z.array(triggerOut), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => listTriggers(db, principalOf(request).workspaceId, request.params.id),
@@ -575,6 +576,40 @@ export const surveyRoutes = async (instance: FastifyInstance, { db, publicUrl }:
     );
   }
 
+  app.get(
+    '/api/v1/widget',
+    {
+      schema: {
+        tags,
+        summary: 'The web/app widget: its script tag and the secret that signs customer ids',
+        description:
+          'Put the snippet in pages of identified customers, with `data-signature` the hex HMAC-SHA256 of the ' +
+          "customer's externalId under `secret`, computed by your backend (the secret never goes to the browser). " +
+          'The widget shows a survey when a rule of `widgetRules` (PUT /api/v1/survey-settings) fires for the page ' +
+          'path or for `Touchpoint.track("event")`, within the contact-fatigue rules.',
+        response: {
+          200: z.object({ workspace: z.string(), secret: z.string(), snippet: z.string() }),
+          ...errorResponses(401, 403),
+        },
+      },
+    },
+    async (request) => {
+      const { workspaceId } = principalOf(request);
+      const workspace = await db
+        .selectFrom('workspace')
+        .select('slug')
+        .where('id', '=', workspaceId)
+        .executeTakeFirstOrThrow();
+      return {
+        workspace: workspace.slug,
+        secret: await widgetSecret(db, workspaceId),
+        snippet:
+          `<script src="${publicUrl()}/widget.js" data-workspace="${workspace.slug}" ` +
+          'data-customer="CUSTOMER_EXTERNAL_ID" data-signature="HEX_HMAC_SHA256_OF_CUSTOMER_EXTERNAL_ID" async></script>',
+      };
+    },
+  );
+
   const optOutParams = z.object({ externalId: externalIdSchema });
   const optOutOut = z.object({ channel: z.string(), source: z.string(), createdAt: z.string() });
   app.get(
@@ -624,7 +659,7 @@ export const surveyRoutes = async (instance: FastifyInstance, { db, publicUrl }:
 
 /** A PUT of settings as GET showed them: "***" stands for the stored credential. */
 const restoreSecrets = (body: unknown, stored: Awaited<ReturnType<typeof readSurveySettings>>): unknown => {
-  if (!body || typeof body !== 'object') return body;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
   const copy: Record<string, unknown> = { ...(body as Record<string, unknown>) };
   for (const [key, field] of [
     ['sms', 'authorization'],
@@ -633,8 +668,10 @@ const restoreSecrets = (body: unknown, stored: Awaited<ReturnType<typeof readSur
   ] as const) {
     const value = copy[key];
     if (value && typeof value === 'object' && (value as Record<string, unknown>)[field] === '***') {
-      const previous = (stored[key] as Record<string, unknown> | null)?.[field];
-      copy[key] = { ...(value as Record<string, unknown>), [field]: previous };
+      // The stored credential goes only to the address it was given for.
+      const before = stored[key] as Record<string, unknown> | null;
+      const sameUrl = before?.url === (value as Record<string, unknown>).url;
+      copy[key] = { ...(value as Record<string, unknown>), [field]: sameUrl ? before?.[field] : undefined };
     }
   }
   return copy;
