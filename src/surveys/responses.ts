@@ -127,8 +127,9 @@ export const parseAnswer = (
   skip: boolean,
   messages: { required: string; invalid: string },
 ): { answer: Answer | null } | { error: string } => {
+  // Browsers send line breaks as CRLF; an answer is stored, and its length counted, with LF.
   const values = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw])
-    .map((v) => v.trim())
+    .map((v) => v.replace(/\r\n?/g, '\n').trim())
     .filter(Boolean);
   const required = question.required ?? question.type !== 'text';
   if (skip || values.length === 0) {

@@ -223,15 +223,18 @@ export const scheduleRelationshipSurveys = async (
   workspaceId?: number,
 ): Promise<number> => {
   const { rows } = await sql<{ created: number }>`
-    WITH due AS (
-      UPDATE survey_trigger t SET scheduled_through = ${now}
-      FROM survey s
-      WHERE t.kind = 'relationship' AND t.active AND s.id = t.survey_id AND s.status = 'active'
-        AND (t.scheduled_through IS NULL OR t.scheduled_through < ${now})
-        ${workspaceId === undefined ? sql`` : sql`AND t.workspace_id = ${workspaceId}`}
-      RETURNING t.id, t.workspace_id, t.survey_id, t.channel, t.sample_rate, t.every_days * ${DAY}::bigint AS period,
+    WITH due AS MATERIALIZED (
+      SELECT t.id, t.workspace_id, t.survey_id, t.channel, t.sample_rate, t.every_days * ${DAY}::bigint AS period,
         extract(epoch FROM t.created_at)::bigint AS origin,
         extract(epoch FROM coalesce(t.scheduled_through, t.created_at - interval '1 second'))::bigint AS since
+      FROM survey_trigger t
+      JOIN survey s ON s.id = t.survey_id
+      WHERE t.kind = 'relationship' AND t.active AND s.status = 'active'
+        AND (t.scheduled_through IS NULL OR t.scheduled_through < ${now})
+        ${workspaceId === undefined ? sql`` : sql`AND t.workspace_id = ${workspaceId}`}
+      FOR UPDATE OF t
+    ), moved AS (
+      UPDATE survey_trigger SET scheduled_through = ${now} FROM due WHERE survey_trigger.id = due.id
     ), slots AS (
       SELECT d.*, c.id AS customer_id,
         floor((extract(epoch FROM ${now}::timestamptz) - d.origin

@@ -71,9 +71,11 @@ CREATE TABLE invitation (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   workspace_id bigint NOT NULL,
   public_id uuid NOT NULL DEFAULT gen_random_uuid() UNIQUE,
-  survey_id bigint NOT NULL REFERENCES survey (id),
+  -- No foreign keys: each costs a lookup per row on the ingestion path that schedules invitations;
+  -- surveys and triggers are never deleted (they are archived or deactivated).
+  survey_id bigint NOT NULL,
   survey_version integer,
-  trigger_id bigint REFERENCES survey_trigger (id),
+  trigger_id bigint,
   -- With trigger_id, what the invitation is for ("interaction:<id>", "customer:<id>/cycle:<n>"):
   -- one invitation each.
   subject_key text,
@@ -123,7 +125,9 @@ CREATE TABLE contact_opt_out (
 
 -- Fires the interaction triggers for the interactions a statement wrote: one scheduled invitation
 -- per (trigger, interaction) that matches and is sampled. Runs inside the writing transaction, so
--- an acknowledged interaction never misses its survey.
+-- an acknowledged interaction never misses its survey. The match rules are evaluated once per
+-- distinct kind of contact in the statement (channel, touchpoint, outcome, segment, …: a few
+-- dozen in a batch of a thousand), not once per interaction and trigger.
 CREATE FUNCTION tp_fire_survey_triggers() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM survey_trigger WHERE active AND kind = 'interaction') THEN
@@ -131,22 +135,43 @@ BEGIN
   END IF;
   INSERT INTO invitation (workspace_id, survey_id, trigger_id, subject_key, customer_id, interaction_id,
     channel, touchpoint, contact_channel, due_at)
-  SELECT n.workspace_id, t.survey_id, t.id, 'interaction:' || n.id, n.customer_id, n.id,
-    t.channel, n.touchpoint, n.channel,
-    greatest(n.occurred_at + make_interval(secs => t.delay_seconds), now())
+  WITH triggers AS MATERIALIZED (
+    SELECT t.id, t.workspace_id, t.survey_id, t.channel, t.sample_rate, t.delay_seconds,
+      now() - make_interval(secs => t.max_age_seconds) AS oldest,
+      t.match_channel, t.match_touchpoint, t.match_outcome, t.match_segment, t.match_lifecycle_stage,
+      t.match_personality_type, t.match_team, t.match_resolved
+    FROM survey_trigger t
+    JOIN survey s ON s.id = t.survey_id AND s.status = 'active'
+    WHERE t.active AND t.kind = 'interaction'
+  ), kinds AS (
+    SELECT DISTINCT workspace_id, channel, coalesce(touchpoint, '') AS touchpoint, coalesce(outcome, '') AS outcome,
+      coalesce(segment, '') AS segment, coalesce(lifecycle_stage, '') AS lifecycle_stage,
+      coalesce(personality_type, '') AS personality_type, coalesce(team, '') AS team,
+      coalesce(resolved::int, -1) AS resolved
+    FROM new_rows
+  ), matched AS MATERIALIZED (
+    SELECT k.*, t.id AS trigger_id, t.survey_id, t.channel AS send_channel, t.sample_rate, t.delay_seconds, t.oldest
+    FROM kinds k
+    JOIN triggers t ON t.workspace_id = k.workspace_id
+    WHERE (t.match_channel IS NULL OR k.channel = ANY (t.match_channel))
+      AND (t.match_touchpoint IS NULL OR k.touchpoint = ANY (t.match_touchpoint))
+      AND (t.match_outcome IS NULL OR k.outcome = ANY (t.match_outcome))
+      AND (t.match_segment IS NULL OR k.segment = ANY (t.match_segment))
+      AND (t.match_lifecycle_stage IS NULL OR k.lifecycle_stage = ANY (t.match_lifecycle_stage))
+      AND (t.match_personality_type IS NULL OR k.personality_type = ANY (t.match_personality_type))
+      AND (t.match_team IS NULL OR k.team = ANY (t.match_team))
+      AND (t.match_resolved IS NULL OR k.resolved = t.match_resolved::int)
+  )
+  SELECT n.workspace_id, m.survey_id, m.trigger_id, 'interaction:' || n.id, n.customer_id, n.id,
+    m.send_channel, n.touchpoint, n.channel,
+    greatest(n.occurred_at + make_interval(secs => m.delay_seconds), now())
   FROM new_rows n
-  JOIN survey_trigger t ON t.workspace_id = n.workspace_id AND t.active AND t.kind = 'interaction'
-  JOIN survey s ON s.id = t.survey_id AND s.status = 'active'
-  WHERE n.occurred_at > now() - make_interval(secs => t.max_age_seconds)
-    AND (t.match_channel IS NULL OR n.channel = ANY (t.match_channel))
-    AND (t.match_touchpoint IS NULL OR n.touchpoint = ANY (t.match_touchpoint))
-    AND (t.match_outcome IS NULL OR n.outcome = ANY (t.match_outcome))
-    AND (t.match_segment IS NULL OR n.segment = ANY (t.match_segment))
-    AND (t.match_lifecycle_stage IS NULL OR n.lifecycle_stage = ANY (t.match_lifecycle_stage))
-    AND (t.match_personality_type IS NULL OR n.personality_type = ANY (t.match_personality_type))
-    AND (t.match_team IS NULL OR n.team = ANY (t.match_team))
-    AND (t.match_resolved IS NULL OR n.resolved = t.match_resolved)
-    AND tp_sampled(t.id, 'interaction:' || n.id, t.sample_rate)
+  JOIN matched m ON m.workspace_id = n.workspace_id AND m.channel = n.channel
+    AND m.touchpoint = coalesce(n.touchpoint, '') AND m.outcome = coalesce(n.outcome, '')
+    AND m.segment = coalesce(n.segment, '') AND m.lifecycle_stage = coalesce(n.lifecycle_stage, '')
+    AND m.personality_type = coalesce(n.personality_type, '') AND m.team = coalesce(n.team, '')
+    AND m.resolved = coalesce(n.resolved::int, -1)
+  WHERE n.occurred_at > m.oldest AND tp_sampled(m.trigger_id, 'interaction:' || n.id, m.sample_rate)
   ON CONFLICT (trigger_id, subject_key) DO NOTHING;
   RETURN NULL;
 END;

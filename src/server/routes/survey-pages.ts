@@ -69,11 +69,12 @@ const questionPage = (
   invitation: OpenInvitation,
   token: string,
   questionId: string,
-  extra: { error?: string; previous?: ReturnType<typeof progressOf> } = {},
+  extra: { error?: string; progress?: ReturnType<typeof progressOf>; submitted?: RawAnswer } = {},
 ) => {
-  const progress = extra.previous ?? progressOf(invitation.definition, invitation.answers);
+  const progress = extra.progress ?? progressOf(invitation.definition, invitation.answers);
   const position = progress.path.indexOf(questionId) + 1 || progress.position;
-  const previous = invitation.answers[questionId];
+  // A refused answer is shown back as it was sent, so nothing typed is lost.
+  const previous = extra.submitted ?? invitation.answers[questionId];
   return renderQuestionPage({
     definition: invitation.definition,
     language: invitation.language,
@@ -118,11 +119,7 @@ export const surveyPageRoutes = async (instance: FastifyInstance, { db }: { db: 
     await markOpened(db, invitation.id, now);
     const progress = progressOf(invitation.definition, invitation.answers);
     if (progress.current === null) return html(reply, 200, renderEndPage(invitation));
-    return html(
-      reply,
-      200,
-      questionPage(invitation, request.params.token, progress.current, { previous: progress }),
-    );
+    return html(reply, 200, questionPage(invitation, request.params.token, progress.current, { progress }));
   });
 
   instance.post<TokenParams & { Body: Form | undefined }>('/s/:token', options, async (request, reply) => {
@@ -139,7 +136,15 @@ export const surveyPageRoutes = async (instance: FastifyInstance, { db }: { db: 
       invalid: ui.invalidAnswer,
     });
     if ('error' in parsed) {
-      return html(reply, 422, questionPage(invitation, token, questionId, { error: parsed.error }));
+      const submitted = form.answer as RawAnswer;
+      return html(
+        reply,
+        422,
+        questionPage(invitation, token, questionId, {
+          error: parsed.error,
+          ...(submitted === undefined ? {} : { submitted }),
+        }),
+      );
     }
     const outcome = await recordAnswer(db, token, questionId, parsed.answer, now);
     if (outcome.kind === 'end') return html(reply, 200, renderEndPage(invitation));
