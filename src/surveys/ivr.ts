@@ -42,7 +42,8 @@ export const answersFromDigits = (
       continue;
     }
     if (index >= entries.length) break;
-    const entry = (entries[index] as string).trim();
+    const raw = (entries[index] as string).trim();
+    const entry = raw === '#' ? '' : raw;
     const path = `digits[${index}]`;
     index++;
     if (entry === '') {
@@ -140,48 +141,40 @@ export const recordIvrAnswers = async (
     const { answers, complete } = answersFromDigits(definition, digits);
     // One IVR invitation per call and survey, found again when the keys are sent again.
     const subject = `ivr:${interaction.id}`;
-    const existing = await trx
-      .selectFrom('invitation')
-      .select(['id', 'public_id', 'started_at'])
-      .where('workspace_id', '=', workspaceId)
-      .where('survey_id', '=', surveyId)
-      .where('trigger_id', 'is', null)
-      .where('subject_key', '=', subject)
-      .forUpdate()
-      .executeTakeFirst();
     const fields = {
+      survey_version: survey.version,
       answers: sql<Record<string, unknown>>`${JSON.stringify(answers)}::jsonb`,
       completed_at: complete ? now : null,
       updated_at: now,
     };
-    const invitation = existing
-      ? await trx
-          .updateTable('invitation')
-          .set(fields)
-          .where('id', '=', existing.id)
-          .returning(['public_id', 'started_at'])
-          .executeTakeFirstOrThrow()
-      : await trx
-          .insertInto('invitation')
-          .values({
-            workspace_id: workspaceId,
-            survey_id: surveyId,
-            survey_version: survey.version,
-            subject_key: subject,
-            customer_id: interaction.customer_id,
-            interaction_id: interaction.id,
-            channel: 'ivr',
-            touchpoint: interaction.touchpoint,
-            contact_channel: interaction.channel,
-            status: 'sent',
-            sent_at: now,
-            opened_at: now,
-            started_at: now,
-            language: pickLanguage(definition.languages, interaction.locale),
-            ...fields,
-          })
-          .returning(['public_id', 'started_at'])
-          .executeTakeFirstOrThrow();
+    // The unique (survey, subject) index makes concurrent retries of the same call one invitation.
+    const invitation = await trx
+      .insertInto('invitation')
+      .values({
+        workspace_id: workspaceId,
+        survey_id: surveyId,
+        subject_key: subject,
+        customer_id: interaction.customer_id,
+        interaction_id: interaction.id,
+        channel: 'ivr',
+        touchpoint: interaction.touchpoint,
+        contact_channel: interaction.channel,
+        status: 'sent',
+        sent_at: now,
+        opened_at: now,
+        started_at: now,
+        language: pickLanguage(definition.languages, interaction.locale),
+        ...fields,
+      })
+      .onConflict((conflict) =>
+        conflict
+          .columns(['survey_id', 'subject_key'])
+          .where('trigger_id', 'is', null)
+          .where('subject_key', 'is not', null)
+          .doUpdateSet(fields),
+      )
+      .returning(['public_id', 'started_at'])
+      .executeTakeFirstOrThrow();
     const record = feedbackFromAnswers(definition, answers, {
       publicId: invitation.public_id,
       customerId: interaction.customer,
@@ -191,7 +184,15 @@ export const recordIvrAnswers = async (
       touchpoint: interaction.touchpoint,
       occurredAt: invitation.started_at ?? now,
     });
-    if (record) {
+    const feedbackId = `survey-${invitation.public_id}`;
+    if (!record) {
+      // Keys that answer nothing replace earlier answers with none.
+      await trx
+        .deleteFrom('feedback')
+        .where('workspace_id', '=', workspaceId)
+        .where('external_id', '=', feedbackId)
+        .execute();
+    } else {
       const written = await writeInOneStatement(
         trx,
         workspaceId,

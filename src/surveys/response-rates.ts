@@ -36,7 +36,7 @@ export const responseRateQuerySchema = z
       .describe(`Comma-separated: ${RESPONSE_RATE_DIMENSIONS.join(', ')}.`),
     surveyId: z.coerce.number().int().positive().optional(),
     from: day.optional().describe('Invitations created at or after this date(-time).'),
-    to: day.optional().describe('Invitations created before this date(-time).'),
+    to: day.optional().describe('Invitations created before this date-time; a date includes that whole day.'),
   })
   .strict();
 
@@ -65,6 +65,10 @@ export interface ResponseRateQuery {
   from?: string | undefined;
   to?: string | undefined;
 }
+
+/** The exclusive end of a `to`: a date includes that whole day (UTC), as in the metrics. */
+const endOf = (to: string) =>
+  /^\d{4}-\d{2}-\d{2}$/.test(to) ? new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000) : new Date(to);
 
 /** The funnel of a set of counts, with its response rate. */
 export const funnelOf = (counts: Omit<FunnelCounts, 'responseRate'>): FunnelCounts => ({
@@ -104,7 +108,7 @@ export const responseRates = async (
       WHERE i.workspace_id = ${workspaceId}
         ${query.surveyId === undefined ? sql`` : sql`AND i.survey_id = ${query.surveyId}`}
         ${query.from ? sql`AND i.created_at >= ${new Date(query.from)}` : sql``}
-        ${query.to ? sql`AND i.created_at < ${new Date(query.to)}` : sql``}
+        ${query.to ? sql`AND i.created_at < ${endOf(query.to)}` : sql``}
     ) AS q
     GROUP BY GROUPING SETS (${sets})`.execute(db);
   const counts = (row: Record<string, unknown>) =>

@@ -115,31 +115,27 @@ export const checkWidget = async (
   if (decision.action !== 'send') {
     const day = now.toISOString().slice(0, 10);
     const reason = decision.action === 'suppress' ? decision.reason : 'quiet_hours';
-    const recorded = await db
-      .selectFrom('invitation')
-      .select('id')
-      .where('customer_id', '=', customer.id)
-      .where('survey_id', '=', survey.id)
-      .where('channel', '=', 'widget')
-      .where('status', '=', 'suppressed')
-      .where('subject_key', '=', `widget:${day}`)
-      .executeTakeFirst();
-    if (!recorded) {
-      await db
-        .insertInto('invitation')
-        .values({
-          workspace_id: workspace.id,
-          survey_id: survey.id,
-          subject_key: `widget:${day}`,
-          customer_id: customer.id,
-          channel: 'widget',
-          status: 'suppressed',
-          reason,
-          reason_detail: decision.detail,
-          due_at: now,
-        })
-        .execute();
-    }
+    await db
+      .insertInto('invitation')
+      .values({
+        workspace_id: workspace.id,
+        survey_id: survey.id,
+        subject_key: `widget:${customer.id}:${day}`,
+        customer_id: customer.id,
+        channel: 'widget',
+        status: 'suppressed',
+        reason,
+        reason_detail: decision.detail,
+        due_at: now,
+      })
+      .onConflict((conflict) =>
+        conflict
+          .columns(['survey_id', 'subject_key'])
+          .where('trigger_id', 'is', null)
+          .where('subject_key', 'is not', null)
+          .doNothing(),
+      )
+      .execute();
     return { show: false };
   }
   const definition = await surveyVersion(db, survey.id, survey.version);

@@ -106,6 +106,10 @@ CREATE TABLE invitation (
   updated_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (trigger_id, subject_key)
 );
+-- Invitations made without a trigger for a subject (an IVR call, a day's widget suppression) are
+-- one per survey and subject, however many requests race to make them.
+CREATE UNIQUE INDEX invitation_subject ON invitation (survey_id, subject_key)
+  WHERE trigger_id IS NULL AND subject_key IS NOT NULL;
 CREATE INDEX invitation_due ON invitation (due_at) WHERE status = 'scheduled';
 CREATE INDEX invitation_sending ON invitation (lease_until) WHERE status = 'sending';
 CREATE INDEX invitation_customer ON invitation (customer_id, sent_at) WHERE sent_at IS NOT NULL;
