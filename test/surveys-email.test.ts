@@ -160,4 +160,54 @@ describeEachDatabase('survey by e-mail, end to end', (database) => {
       openedAt: expect.any(String),
     });
   });
+  test('an expired link is refused on every page: question, answer, one-click score', async () => {
+    const ws = await createTestWorkspace(database().db);
+    const admin = auth(ws.keys.admin);
+    const survey = (
+      await app().inject({
+        method: 'POST',
+        url: '/api/v1/surveys',
+        headers: admin,
+        payload: { template: 'transactional-nps' },
+      })
+    ).json() as { id: number };
+    await app().inject({
+      method: 'POST',
+      url: '/api/v1/customers',
+      headers: admin,
+      payload: { externalId: 'C-X' },
+    });
+    const link = (
+      await app().inject({
+        method: 'POST',
+        url: `/api/v1/surveys/${survey.id}/invitations`,
+        headers: admin,
+        payload: { customerId: 'C-X', channel: 'link' },
+      })
+    ).json() as { id: string; url: string };
+    const path = link.url.slice('http://localhost:3000'.length);
+    expect((await app().inject({ method: 'GET', url: path })).statusCode).toBe(200);
+    await database()
+      .db.updateTable('invitation')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('public_id', '=', link.id)
+      .execute();
+    const page = await app().inject({ method: 'GET', url: path });
+    expect(page.statusCode).toBe(410);
+    expect(page.body).toMatch(/expired/i);
+    const post = await app().inject({
+      method: 'POST',
+      url: path,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'question=nps&answer=9',
+    });
+    expect(post.statusCode).toBe(410);
+    expect((await app().inject({ method: 'GET', url: `${path}/score/9` })).statusCode).toBe(410);
+    const feedback = await app().inject({
+      method: 'GET',
+      url: `/api/v1/feedback/survey-${link.id}`,
+      headers: admin,
+    });
+    expect(feedback.statusCode).toBe(404);
+  });
 });

@@ -25,6 +25,7 @@ export interface OpenInvitation {
   channel: string;
   answers: StoredAnswers;
   expiresAt: Date | null;
+  openedAt: Date | null;
   startedAt: Date | null;
   completedAt: Date | null;
 }
@@ -75,6 +76,7 @@ export const openInvitation = async (
       'i.expires_at',
       'i.started_at',
       'i.completed_at',
+      'i.opened_at',
       'i.status',
       'c.locale',
     ])
@@ -99,6 +101,7 @@ export const openInvitation = async (
     channel: row.channel,
     answers: row.answers as StoredAnswers,
     expiresAt: row.expires_at,
+    openedAt: row.opened_at,
     startedAt: row.started_at,
     completedAt: row.completed_at,
   };

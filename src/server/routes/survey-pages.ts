@@ -116,7 +116,7 @@ export const surveyPageRoutes = async (instance: FastifyInstance, { db }: { db: 
   instance.get<TokenParams>('/s/:token', options, async (request, reply) => {
     const now = new Date();
     const invitation = await openInvitation(db, request.params.token, now);
-    await markOpened(db, invitation.id, now);
+    if (!invitation.openedAt) await markOpened(db, invitation.id, now);
     const progress = progressOf(invitation.definition, invitation.answers);
     if (progress.current === null) return html(reply, 200, renderEndPage(invitation));
     return html(reply, 200, questionPage(invitation, request.params.token, progress.current, { progress }));
