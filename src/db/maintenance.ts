@@ -35,6 +35,12 @@ export const foldRollups = async (db: Db): Promise<number> => {
 
 /** Delta rows one timed fold moves at most: a fold holds the embedded database for its duration. */
 const FOLD_STEP = 5_000;
+/**
+ * The embedded database serves one statement at a time, so a request arriving during a fold waits
+ * for it: there, folds are small and frequent (the same 5,000 rows a second at most).
+ */
+const EMBEDDED_FOLD_STEP = 1_000;
+const EMBEDDED_FOLD_EVERY_MS = 200;
 
 /**
  * Folds the pre-aggregates and refreshes the planner statistics of the record tables. Run after
@@ -48,17 +54,23 @@ export const analyzeRecords = async (db: Db): Promise<void> => {
 };
 
 /**
- * `serve` folds the pre-aggregates every second, at most 5,000 delta rows at a time, so that a fold
- * never holds the embedded database long (a no-op when nothing changed). The embedded
- * database has no autovacuum, so the delta table, emptied by every fold, is vacuumed at most every
- * 30 s while writes go on; otherwise each fold would scan an ever longer trail of dead rows.
+ * `serve` folds the pre-aggregates continually: on a PostgreSQL server every second, at most 5,000
+ * delta rows at a time; on the embedded database, which runs one statement at a time, every 200 ms
+ * and at most 1,000 rows, so that a request never waits long behind a fold (a no-op when nothing
+ * changed). The embedded database has no autovacuum, so the delta table, emptied by every fold, is
+ * vacuumed at most every 5 s while writes go on; otherwise each fold would scan an ever longer
+ * trail of dead rows.
  */
-export const scheduleRollupFolding = (database: Database, everyMs = 1_000): (() => void) => {
+export const scheduleRollupFolding = (
+  database: Database,
+  everyMs = database.kind === 'embedded' ? EMBEDDED_FOLD_EVERY_MS : 1_000,
+): (() => void) => {
   let running = false;
   let vacuumedAt = Date.now();
+  const step = database.kind === 'embedded' ? EMBEDDED_FOLD_STEP : FOLD_STEP;
   const fold = async () => {
-    const moved = await foldStep(database.db, FOLD_STEP);
-    if (moved > 0 && database.kind === 'embedded' && Date.now() - vacuumedAt > 30_000) {
+    const moved = await foldStep(database.db, step);
+    if (moved > 0 && database.kind === 'embedded' && Date.now() - vacuumedAt > 5_000) {
       vacuumedAt = Date.now();
       await sql`VACUUM feedback_rollup_delta`.execute(database.db);
     }
