@@ -2,7 +2,7 @@ import type { Db } from '../db/index.js';
 import { AppError } from '../errors.js';
 import { pickLanguage } from './definition.js';
 import { invitationLinks } from './dispatch.js';
-import { surveyVersion } from './surveys.js';
+import { requireSurvey, surveyVersion } from './surveys.js';
 import { linkSecret, signToken } from './tokens.js';
 
 export const INVITATION_STATUSES = ['scheduled', 'sending', 'sent', 'failed', 'suppressed'] as const;
@@ -126,16 +126,7 @@ export const createInvitation = async (
   publicUrl: string,
   now = new Date(),
 ): Promise<InvitationOut & { url: string | null }> => {
-  const survey = await db
-    .selectFrom('survey')
-    .select(['id', 'version', 'status'])
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', surveyId)
-    .executeTakeFirst();
-  if (!survey) throw new AppError(404, 'not_found', `No survey with id ${surveyId} in this workspace`);
-  if (survey.status !== 'active') {
-    throw new AppError(409, 'survey_inactive', `Survey ${surveyId} is ${survey.status}; activate it first`);
-  }
+  const survey = await requireSurvey(db, workspaceId, surveyId, { active: true });
   const customer = await db
     .selectFrom('customer')
     .select(['id', 'locale'])

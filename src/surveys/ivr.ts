@@ -4,7 +4,7 @@ import { AppError, type ErrorDetail } from '../errors.js';
 import { encodeRecords, writeInOneStatement } from '../ingest/upsert.js';
 import { nextQuestion, pickLanguage } from './definition.js';
 import { feedbackFromAnswers, type StoredAnswers } from './responses.js';
-import { surveyVersion } from './surveys.js';
+import { requireSurvey, surveyVersion } from './surveys.js';
 import type { SurveyDefinition } from './types.js';
 
 /**
@@ -117,16 +117,7 @@ export const recordIvrAnswers = async (
   now = new Date(),
 ): Promise<IvrResult> =>
   db.transaction().execute(async (trx) => {
-    const survey = await trx
-      .selectFrom('survey')
-      .select(['id', 'version', 'status'])
-      .where('workspace_id', '=', workspaceId)
-      .where('id', '=', surveyId)
-      .executeTakeFirst();
-    if (!survey) throw new AppError(404, 'not_found', `No survey with id ${surveyId} in this workspace`);
-    if (survey.status !== 'active') {
-      throw new AppError(409, 'survey_inactive', `Survey ${surveyId} is ${survey.status}; activate it first`);
-    }
+    const survey = await requireSurvey(trx, workspaceId, surveyId, { active: true });
     const interaction = await trx
       .selectFrom('interaction as x')
       .innerJoin('customer as c', 'c.id', 'x.customer_id')

@@ -4,7 +4,7 @@ import type { Channel } from '../domain/vocabulary.js';
 import { AppError } from '../errors.js';
 import { pickLanguage } from './definition.js';
 import { invitationLinks } from './dispatch.js';
-import { surveyVersion } from './surveys.js';
+import { requireSurvey, surveyVersion } from './surveys.js';
 import { linkSecret, type OpenLink, signOpenLink, signToken } from './tokens.js';
 
 const base = (publicUrl: string) => publicUrl.replace(/\/+$/, '');
@@ -22,13 +22,7 @@ export const surveyOpenLink = async (
   channel: Channel,
   publicUrl: string,
 ): Promise<string> => {
-  const survey = await db
-    .selectFrom('survey')
-    .select('id')
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', surveyId)
-    .executeTakeFirst();
-  if (!survey) throw new AppError(404, 'not_found', `No survey with id ${surveyId} in this workspace`);
+  await requireSurvey(db, workspaceId, surveyId);
   return openLinkUrl(db, publicUrl, { surveyId, touchpoint, channel });
 };
 

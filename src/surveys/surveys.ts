@@ -219,3 +219,26 @@ export const setSurveyStatus = async (
   if (result.numUpdatedRows === 0n) throw notFound(id);
   return getSurvey(db, workspaceId, id);
 };
+
+/**
+ * A survey of the workspace (its id, current version and status), or a 404; with `active`, a 409
+ * unless it is active.
+ */
+export const requireSurvey = async (
+  db: Db,
+  workspaceId: number,
+  surveyId: number,
+  { active = false } = {},
+): Promise<{ id: number; version: number; status: string }> => {
+  const survey = await db
+    .selectFrom('survey')
+    .select(['id', 'version', 'status'])
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', surveyId)
+    .executeTakeFirst();
+  if (!survey) throw notFound(surveyId);
+  if (active && survey.status !== 'active') {
+    throw new AppError(409, 'survey_inactive', `Survey ${surveyId} is ${survey.status}; activate it first`);
+  }
+  return survey;
+};

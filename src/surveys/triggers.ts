@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { CHANNELS, LIFECYCLE_STAGES, PERSONALITY_TYPES } from '../domain/vocabulary.js';
 import { AppError } from '../errors.js';
+import { requireSurvey } from './surveys.js';
 
 /** Channels an invitation can be sent on by a trigger. */
 export const SEND_CHANNELS = ['email', 'sms', 'voice', 'webhook'] as const;
@@ -161,23 +162,13 @@ const columnsOf = (input: TriggerInput) => {
   };
 };
 
-const assertSurvey = async (db: Db, workspaceId: number, surveyId: number) => {
-  const survey = await db
-    .selectFrom('survey')
-    .select('id')
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', surveyId)
-    .executeTakeFirst();
-  if (!survey) throw new AppError(404, 'not_found', `No survey with id ${surveyId} in this workspace`);
-};
-
 export const createTrigger = async (
   db: Db,
   workspaceId: number,
   surveyId: number,
   input: TriggerInput,
 ): Promise<TriggerOut> => {
-  await assertSurvey(db, workspaceId, surveyId);
+  await requireSurvey(db, workspaceId, surveyId);
   const row = await db
     .insertInto('survey_trigger')
     .values({ workspace_id: workspaceId, survey_id: surveyId, ...columnsOf(input) })
@@ -187,7 +178,7 @@ export const createTrigger = async (
 };
 
 export const listTriggers = async (db: Db, workspaceId: number, surveyId?: number): Promise<TriggerOut[]> => {
-  if (surveyId !== undefined) await assertSurvey(db, workspaceId, surveyId);
+  if (surveyId !== undefined) await requireSurvey(db, workspaceId, surveyId);
   return (await triggerRows(db, workspaceId))
     .filter((row) => surveyId === undefined || row.survey_id === surveyId)
     .map(triggerOut);
