@@ -5,7 +5,7 @@
  * speed with 20 active triggers against none, measured back to back in the same run.
  * Prints a Markdown table for docs/benchmarks.md and writes it to .tmp/bench/surveys-latest.md.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -57,11 +57,20 @@ const api = async (url: string, method: string, path: string, body?: unknown) =>
 
 let serverUrl = '';
 let stopPostgres = () => {};
+/** A server on a fresh database; stopping it also removes an embedded database's files. */
 const serve = async (kind: 'pglite' | 'postgres', label: string) => {
   if (kind === 'postgres') {
     return startServer({ DATABASE_URL: await freshServerDatabase(serverUrl, `bench_${label}`) });
   }
-  return startServer({}, ['--data', await freshEmbeddedDir()]);
+  const dir = await freshEmbeddedDir();
+  const server = await startServer({}, ['--data', dir]);
+  return {
+    ...server,
+    stop: async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 };
 
 /** A survey with a link invitation; returns the survey page's URL. */

@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
-import { AppError } from '../errors.js';
 import { renderInvitationEmail, renderReminderEmail, renderShortMessage } from './render.js';
 import type { SurveySettings } from './settings.js';
 import type { SurveyDefinition } from './types.js';
@@ -182,6 +181,3 @@ export class Channels {
     this.transport?.close();
   }
 }
-
-/** Raised where a channel is refused before anything is sent. */
-export const channelError = (message: string) => new AppError(400, 'channel_not_configured', message);
