@@ -89,16 +89,26 @@ const benchSizes = async () => {
   try {
     const link = await surveyLink(server.url);
     const page = await (await fetch(link)).text();
-    const scripts = [...page.matchAll(/<script\b/g)].length;
+    // The page's JavaScript: inline scripts, and the external ones it names, fetched and counted.
+    const inline = [...page.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1] ?? '');
+    const external = await Promise.all(
+      [...page.matchAll(/<script\b[^>]*\bsrc="([^"]+)"/g)].map(async (m) =>
+        (await fetch(new URL(m[1] as string, link))).text(),
+      ),
+    );
+    const scripts = [...inline, ...external];
+    const scriptGzip = scripts.length === 0 ? 0 : gzipSync(scripts.join('\n')).length;
     const widget = await (await fetch(`${server.url}/widget.js`)).text();
-    const pageBytes = Buffer.byteLength(page);
+    const pageBytes =
+      Buffer.byteLength(page) + external.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
     const pageGzip = gzipSync(page).length;
+    const resources = [...page.matchAll(/<(?:img|link|iframe)\b/g)].length;
     const widgetGzip = gzipSync(widget).length;
     log(
-      `| Survey page (NPS question): JavaScript | — | ${scripts} script tags, 0 bytes | ≤ 15 KB gzip | met |`,
+      `| Survey page (NPS question): JavaScript | — | ${scripts.length} scripts, ${fmt(scriptGzip / 1024, 1)} KB gzip | ≤ 15 KB gzip | ${scriptGzip <= 15 * 1024 ? 'met' : 'NOT met'} |`,
     );
     log(
-      `| Survey page (NPS question): total transfer (one HTML document, inline CSS, no other resources) | — | ${fmt(pageBytes / 1024, 1)} KB (${fmt(pageGzip / 1024, 1)} KB gzip) | ≤ 30 KB | ${pageBytes <= 30 * 1024 ? 'met' : 'NOT met'} |`,
+      `| Survey page (NPS question): total transfer (the HTML document and its scripts; ${resources} images, stylesheets or frames named besides) | — | ${fmt(pageBytes / 1024, 1)} KB (${fmt(pageGzip / 1024, 1)} KB gzip) | ≤ 30 KB | ${pageBytes <= 30 * 1024 ? 'met' : 'NOT met'} |`,
     );
     log(
       `| Widget script | — | ${fmt(Buffer.byteLength(widget) / 1024, 1)} KB (${fmt(widgetGzip / 1024, 1)} KB gzip) | ≤ 12 KB gzip | ${widgetGzip <= 12 * 1024 ? 'met' : 'NOT met'} |`,
