@@ -1,6 +1,7 @@
 import type { InjectOptions } from 'fastify';
 import { beforeAll, expect, test } from 'vitest';
 import type { Db } from '../src/db/index.js';
+import { generator } from '../src/demo/generate.js';
 import type { App } from '../src/server/app.js';
 import { scheduleRelationshipSurveys, type TriggerOut } from '../src/surveys/triggers.js';
 import { describeEachDatabase } from './helpers/databases.js';
@@ -83,17 +84,9 @@ const workspaceApi = async (app: () => App, db: Db) => {
   return api;
 };
 
-/** A small deterministic PRNG (mulberry32), so a failing batch can be reproduced. */
+/** The demo data's seeded generator, so a failing batch can be reproduced. */
 const prng = (seed: number) => {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)] as T;
+  const { next, pick } = generator(seed);
   const subset = <T>(values: readonly T[]): T[] => {
     const chosen = values.filter(() => next() < 0.5);
     return chosen.length > 0 ? chosen : [pick(values)];

@@ -39,7 +39,7 @@ export const PLANTED = {
 } as const;
 
 /** mulberry32: a small, fast, seedable generator; the same seed gives the same data set. */
-const generator = (seed: number) => {
+export const generator = (seed: number) => {
   let a = seed >>> 0;
   const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;
