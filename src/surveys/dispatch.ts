@@ -4,7 +4,7 @@ import { type Channels, DeliveryError, type Outgoing } from './channels.js';
 import { pickLanguage } from './definition.js';
 import { decideInvitation, isTimeZone, lookbackMs, type PastInvitation, quietUntil } from './fatigue.js';
 import { readSurveySettings, type SurveySettings } from './settings.js';
-import { surveyVersion } from './surveys.js';
+import { linkExpiry, surveyVersion } from './surveys.js';
 import { linkSecret, signToken } from './tokens.js';
 import type { SurveyDefinition } from './types.js';
 
@@ -44,6 +44,26 @@ export interface DispatchOptions {
 
 const inWorkspace = (workspaceId: number | undefined) =>
   workspaceId === undefined ? sql`` : sql`AND i.workspace_id = ${workspaceId}`;
+
+// Which invitations the dispatcher takes at `now` (each condition served by a partial index), in
+// one place for the queries that take them and for the scheduler's look whether any are there.
+const sendDue = (now: Date) => sql`i.status = 'scheduled' AND i.due_at <= ${now}`;
+const leaseLapsed = (now: Date) => sql`i.status = 'sending' AND i.lease_until < ${now}`;
+const reminderDue = (now: Date) =>
+  sql`i.reminder_due_at <= ${now} AND i.reminded_at IS NULL AND i.completed_at IS NULL
+    AND i.status = 'sent' AND i.expires_at > ${now}`;
+
+/** Whether anything is due at `now`: one cheap look, so an idle tick holds the database briefly. */
+export const pendingWork = async (
+  db: Db,
+  now: Date,
+): Promise<{ invitations: boolean; reminders: boolean }> => {
+  const { rows } = await sql<{ invitations: boolean; reminders: boolean }>`
+    SELECT EXISTS (SELECT 1 FROM invitation i WHERE ${sendDue(now)})
+        OR EXISTS (SELECT 1 FROM invitation i WHERE ${leaseLapsed(now)}) AS invitations,
+      EXISTS (SELECT 1 FROM invitation i WHERE ${reminderDue(now)}) AS reminders`.execute(db);
+  return rows[0] ?? { invitations: true, reminders: true };
+};
 
 const LEASE_MS = 5 * 60_000;
 const MAX_ATTEMPTS = 3;
@@ -135,7 +155,7 @@ const claimDue = async (db: Db, now: Date, { limit, workspaceId }: DispatchOptio
       JOIN survey s ON s.id = i.survey_id
       LEFT JOIN customer c ON c.id = i.customer_id
       LEFT JOIN interaction x ON x.id = i.interaction_id
-      WHERE i.status = 'scheduled' AND i.due_at <= ${now} ${inWorkspace(workspaceId)}
+      WHERE ${sendDue(now)} ${inWorkspace(workspaceId)}
       ORDER BY i.due_at, i.id
       LIMIT ${limit}
       FOR UPDATE OF i SKIP LOCKED`.execute(trx);
@@ -207,7 +227,7 @@ const claimDue = async (db: Db, now: Date, { limit, workspaceId }: DispatchOptio
           .execute();
         continue;
       }
-      const definition = await surveyVersion(trx, row.survey_id, row.version);
+      const definition = await surveyVersion(trx, row.survey_id, row.version, db);
       const language = pickLanguage(definition.languages, row.locale);
       customerHistory.push({ surveyId: row.survey_id, touchpoint: row.touchpoint, sentAt: now });
       if (row.customer_id !== null) history.set(row.customer_id, customerHistory);
@@ -220,7 +240,7 @@ const claimDue = async (db: Db, now: Date, { limit, workspaceId }: DispatchOptio
           attempts: row.attempts + 1,
           survey_version: row.version,
           language,
-          expires_at: new Date(now.getTime() + definition.expiresAfterDays * DAY),
+          expires_at: linkExpiry(definition, now),
           reminder_due_at:
             definition.reminderAfterDays === null
               ? null
@@ -287,24 +307,18 @@ const deliver = async (
     const message = error instanceof Error ? error.message : String(error);
     const permanent =
       !(error instanceof DeliveryError) || error.permanent || claimed.attempts >= MAX_ATTEMPTS;
+    // Not sent: no reminder either (the claim set one).
+    const unsent = { lease_until: null, sent_at: null, reminder_due_at: null, reason_detail: message };
     await db
       .updateTable('invitation')
       .set(
         permanent
-          ? {
-              status: 'failed',
-              lease_until: null,
-              sent_at: null,
-              reason: 'delivery_failed',
-              reason_detail: message,
-            }
+          ? { ...unsent, status: 'failed', reason: 'delivery_failed' }
           : {
+              ...unsent,
               status: 'scheduled',
-              lease_until: null,
-              sent_at: null,
               due_at: new Date(now.getTime() + 60_000 * 5 ** (claimed.attempts - 1)),
               reason: 'retrying',
-              reason_detail: message,
             },
       )
       .where('id', '=', claimed.id)
@@ -324,13 +338,9 @@ export const dispatchDue = async (
 ): Promise<DispatchResult> => {
   const { db } = runtime;
   const { limit = 100, workspaceId } = options;
-  let expired = db
-    .updateTable('invitation')
-    .set({ status: 'scheduled', lease_until: null, sent_at: null, due_at: now, reason: 'retrying' })
-    .where('status', '=', 'sending')
-    .where('lease_until', '<', now);
-  if (workspaceId !== undefined) expired = expired.where('workspace_id', '=', workspaceId);
-  await expired.execute();
+  await sql`
+    UPDATE invitation i SET status = 'scheduled', lease_until = NULL, sent_at = NULL, due_at = ${now}, reason = 'retrying'
+    WHERE ${leaseLapsed(now)} ${inWorkspace(workspaceId)}`.execute(db);
   const { claimed, suppressed, deferred } = await claimDue(db, now, { limit, workspaceId });
   const result: DispatchResult = { sent: 0, suppressed, deferred, failed: 0, retrying: 0 };
   for (const item of claimed) result[await deliver(runtime, item, now)]++;
@@ -373,8 +383,7 @@ export const sendReminders = async (
       FROM invitation i
       JOIN customer c ON c.id = i.customer_id
       LEFT JOIN interaction x ON x.id = i.interaction_id
-      WHERE i.reminder_due_at <= ${now} AND i.reminded_at IS NULL AND i.completed_at IS NULL
-        AND i.status = 'sent' AND i.expires_at > ${now} ${inWorkspace(workspaceId)}
+      WHERE ${reminderDue(now)} ${inWorkspace(workspaceId)}
       ORDER BY i.reminder_due_at
       LIMIT ${limit}
       FOR UPDATE OF i SKIP LOCKED`.execute(trx);
@@ -408,7 +417,7 @@ export const sendReminders = async (
         channel: row.channel,
         attempts: MAX_ATTEMPTS,
         language: row.language,
-        definition: await surveyVersion(trx, row.survey_id, row.survey_version),
+        definition: await surveyVersion(trx, row.survey_id, row.survey_version, db),
         customer: { externalId: row.external_id, name: row.name, email: row.email, phone: row.phone },
         interactionId: row.interaction_external_id,
       });

@@ -1,8 +1,7 @@
 import type { Db } from '../db/index.js';
 import { AppError } from '../errors.js';
-import { pickLanguage } from './definition.js';
 import { invitationLinks } from './dispatch.js';
-import { requireSurvey, surveyVersion } from './surveys.js';
+import { issuedNow, requireSurvey } from './surveys.js';
 import { linkSecret, signToken } from './tokens.js';
 
 export const INVITATION_STATUSES = ['scheduled', 'sending', 'sent', 'failed', 'suppressed'] as const;
@@ -157,7 +156,6 @@ export const createInvitation = async (
       { path: 'sendAt', message: 'is not allowed with channel "link"' },
     ]);
   }
-  const definition = link ? await surveyVersion(db, surveyId, survey.version) : null;
   const row = await db
     .insertInto('invitation')
     .values({
@@ -169,15 +167,7 @@ export const createInvitation = async (
       touchpoint: interaction?.touchpoint ?? null,
       contact_channel: interaction?.channel ?? null,
       due_at: request.sendAt ? new Date(request.sendAt) : now,
-      ...(definition
-        ? {
-            status: 'sent',
-            sent_at: now,
-            survey_version: survey.version,
-            language: pickLanguage(definition.languages, customer.locale),
-            expires_at: new Date(now.getTime() + definition.expiresAfterDays * 86_400_000),
-          }
-        : {}),
+      ...(link ? await issuedNow(db, survey, customer.locale, now) : {}),
     })
     .returning('id')
     .executeTakeFirstOrThrow();

@@ -128,7 +128,7 @@ export const recordIvrAnswers = async (
     if (!interaction) {
       throw new AppError(404, 'not_found', `No interaction with externalId "${interactionExternalId}"`);
     }
-    const definition = await surveyVersion(trx, surveyId, survey.version);
+    const definition = await surveyVersion(trx, surveyId, survey.version, db);
     const { answers, complete } = answersFromDigits(definition, digits);
     // One IVR invitation per call and survey, found again when the keys are sent again.
     const subject = `ivr:${interaction.id}`;

@@ -2,9 +2,8 @@ import QRCode from 'qrcode';
 import type { Db } from '../db/index.js';
 import type { Channel } from '../domain/vocabulary.js';
 import { AppError } from '../errors.js';
-import { pickLanguage } from './definition.js';
 import { invitationLinks } from './dispatch.js';
-import { requireSurvey, surveyVersion } from './surveys.js';
+import { issuedNow, requireSurvey } from './surveys.js';
 import { linkSecret, type OpenLink, signOpenLink, signToken } from './tokens.js';
 
 const base = (publicUrl: string) => publicUrl.replace(/\/+$/, '');
@@ -44,20 +43,15 @@ export const startOpenResponse = async (
     .executeTakeFirst();
   if (!survey) throw new AppError(404, 'not_found', 'This survey no longer exists');
   if (survey.status !== 'active') throw new AppError(410, 'survey_inactive', 'This survey is closed');
-  const definition = await surveyVersion(db, survey.id, survey.version);
   const row = await db
     .insertInto('invitation')
     .values({
       workspace_id: survey.workspace_id,
       survey_id: survey.id,
-      survey_version: survey.version,
       channel: 'link',
       touchpoint: link.touchpoint,
       contact_channel: link.channel,
-      status: 'sent',
-      sent_at: now,
-      language: pickLanguage(definition.languages, locale),
-      expires_at: new Date(now.getTime() + definition.expiresAfterDays * 86_400_000),
+      ...(await issuedNow(db, survey, locale, now)),
     })
     .returning('public_id')
     .executeTakeFirstOrThrow();

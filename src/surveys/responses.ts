@@ -28,6 +28,12 @@ export interface OpenInvitation {
   openedAt: Date | null;
   startedAt: Date | null;
   completedAt: Date | null;
+  /** External ids of the customer and of the interaction the survey is about. */
+  customerId: string | null;
+  interactionId: string | null;
+  /** The contact asked about: its touchpoint and channel. */
+  touchpoint: string | null;
+  contactChannel: string | null;
 }
 
 /** Why a link does not open a survey; the page says so in the respondent's language. */
@@ -58,13 +64,25 @@ export const openInvitation = async (
   db: Db,
   token: string,
   now: Date,
-  { forUpdate = false, allowCompleted = false } = {},
+  {
+    forUpdate = false,
+    allowCompleted = false,
+    root = db,
+  }: {
+    forUpdate?: boolean;
+    allowCompleted?: boolean;
+    /** When `db` is a transaction: the database it runs on, which caches the link key and survey versions. */
+    root?: Db;
+  } = {},
 ): Promise<OpenInvitation> => {
-  const publicId = verifyToken(await linkSecret(db), token);
+  // Created on first use, so a caller in a transaction loads it on `root` before it begins.
+  const secret = await linkSecret(root);
+  const publicId = verifyToken(secret, token);
   if (!publicId) throw new SurveyLinkError('invalid', 'en');
   let query = db
     .selectFrom('invitation as i')
     .leftJoin('customer as c', 'c.id', 'i.customer_id')
+    .leftJoin('interaction as x', 'x.id', 'i.interaction_id')
     .select([
       'i.id',
       'i.workspace_id',
@@ -78,7 +96,11 @@ export const openInvitation = async (
       'i.completed_at',
       'i.opened_at',
       'i.status',
+      'i.touchpoint',
+      'i.contact_channel',
       'c.locale',
+      'c.external_id as customer_external_id',
+      'x.external_id as interaction_external_id',
     ])
     .where('i.public_id', '=', publicId);
   if (forUpdate) query = query.forUpdate('i');
@@ -86,7 +108,7 @@ export const openInvitation = async (
   if (!row || row.survey_version === null || !['sending', 'sent'].includes(row.status)) {
     throw new SurveyLinkError('invalid', 'en');
   }
-  const definition = await surveyVersion(db, row.survey_id, row.survey_version);
+  const definition = await surveyVersion(db, row.survey_id, row.survey_version, root);
   const language = row.language ?? pickLanguage(definition.languages, row.locale);
   if (row.completed_at && !allowCompleted) throw new SurveyLinkError('completed', language);
   if (row.expires_at && row.expires_at <= now) throw new SurveyLinkError('expired', language);
@@ -104,6 +126,10 @@ export const openInvitation = async (
     openedAt: row.opened_at,
     startedAt: row.started_at,
     completedAt: row.completed_at,
+    customerId: row.customer_external_id,
+    interactionId: row.interaction_external_id,
+    touchpoint: row.touchpoint,
+    contactChannel: row.contact_channel,
   };
 };
 
@@ -233,9 +259,10 @@ export const recordAnswer = async (
   questionId: string,
   answer: Answer | null,
   now: Date,
-): Promise<AnswerOutcome> =>
-  db.transaction().execute(async (trx) => {
-    const invitation = await openInvitation(trx, token, now, { forUpdate: true });
+): Promise<AnswerOutcome> => {
+  await linkSecret(db); // loaded outside the transaction; openInvitation takes it from the cache
+  return db.transaction().execute(async (trx) => {
+    const invitation = await openInvitation(trx, token, now, { forUpdate: true, root: db });
     const { definition } = invitation;
     const before = progressOf(definition, invitation.answers);
     const reachable =
@@ -249,18 +276,6 @@ export const recordAnswer = async (
     const after = progressOf(definition, answers);
     const done = after.current === null;
     if (reachable) {
-      const context = await trx
-        .selectFrom('invitation as i')
-        .leftJoin('customer as c', 'c.id', 'i.customer_id')
-        .leftJoin('interaction as x', 'x.id', 'i.interaction_id')
-        .select([
-          'c.external_id as customer',
-          'x.external_id as interaction',
-          'i.touchpoint',
-          'i.contact_channel',
-        ])
-        .where('i.id', '=', invitation.id)
-        .executeTakeFirstOrThrow();
       const startedAt = invitation.startedAt ?? now;
       await trx
         .updateTable('invitation')
@@ -275,11 +290,11 @@ export const recordAnswer = async (
         .execute();
       const record = feedbackFromAnswers(definition, answers, {
         publicId: invitation.publicId,
-        customerId: context.customer,
-        interactionId: context.interaction,
+        customerId: invitation.customerId,
+        interactionId: invitation.interactionId,
         channel: invitation.channel,
-        contactChannel: context.contact_channel,
-        touchpoint: context.touchpoint,
+        contactChannel: invitation.contactChannel,
+        touchpoint: invitation.touchpoint,
         occurredAt: startedAt,
       });
       if (record) {
@@ -301,6 +316,7 @@ export const recordAnswer = async (
       total: after.path.length,
     } as const;
   });
+};
 
 /** Marks an invitation opened (its page was viewed or its e-mail's image loaded). */
 export const markOpened = async (db: Db, invitationId: number, now: Date): Promise<void> => {

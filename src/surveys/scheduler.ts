@@ -1,17 +1,5 @@
-import { sql } from 'kysely';
-import type { Db } from '../db/index.js';
-import { dispatchDue, type SurveyRuntime, sendReminders } from './dispatch.js';
+import { dispatchDue, pendingWork, type SurveyRuntime, sendReminders } from './dispatch.js';
 import { scheduleRelationshipSurveys } from './triggers.js';
-
-/** Whether invitations (or interrupted sends) and reminders are due, from the partial indexes. */
-const pendingWork = async (db: Db, now: Date) => {
-  const { rows } = await sql<{ invitations: boolean; reminders: boolean }>`
-    SELECT EXISTS (SELECT 1 FROM invitation WHERE status = 'scheduled' AND due_at <= ${now})
-        OR EXISTS (SELECT 1 FROM invitation WHERE status = 'sending' AND lease_until < ${now}) AS invitations,
-      EXISTS (SELECT 1 FROM invitation WHERE reminder_due_at <= ${now} AND reminded_at IS NULL
-        AND completed_at IS NULL) AS reminders`.execute(db);
-  return rows[0] ?? { invitations: true, reminders: true };
-};
 
 export interface SchedulerOptions {
   /** How often due invitations and reminders are looked for. */

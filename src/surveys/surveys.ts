@@ -1,6 +1,6 @@
 import type { Db } from '../db/index.js';
 import { AppError } from '../errors.js';
-import { parseSurveyDefinition } from './definition.js';
+import { parseSurveyDefinition, pickLanguage } from './definition.js';
 import { surveyFromTemplate } from './templates.js';
 import type { SurveyDefinition } from './types.js';
 
@@ -110,12 +110,20 @@ const surveyRow = async (db: Db, workspaceId: number, id: number) => {
 
 const versionCache = new WeakMap<Db, Map<string, Promise<SurveyDefinition>>>();
 
-/** A survey version's definition; versions never change, so they are cached. */
-export const surveyVersion = (db: Db, surveyId: number, version: number): Promise<SurveyDefinition> => {
-  let cache = versionCache.get(db);
+/**
+ * A survey version's definition; versions never change, so they are cached. Inside a transaction,
+ * pass the database it runs on as `cacheOn`, so that the cache outlives the transaction.
+ */
+export const surveyVersion = (
+  db: Db,
+  surveyId: number,
+  version: number,
+  cacheOn: Db = db,
+): Promise<SurveyDefinition> => {
+  let cache = versionCache.get(cacheOn);
   if (!cache) {
     cache = new Map();
-    versionCache.set(db, cache);
+    versionCache.set(cacheOn, cache);
   }
   const key = `${surveyId}/${version}`;
   let found = cache.get(key);
@@ -241,4 +249,30 @@ export const requireSurvey = async (
     throw new AppError(409, 'survey_inactive', `Survey ${surveyId} is ${survey.status}; activate it first`);
   }
   return survey;
+};
+
+/** When a link sent at `sentAt` stops working. */
+export const linkExpiry = (definition: SurveyDefinition, sentAt: Date): Date =>
+  new Date(sentAt.getTime() + definition.expiresAfterDays * 86_400_000);
+
+/**
+ * The columns of an invitation issued at once rather than sent (a link handed over, a visit to an
+ * open link, the widget): sent now with the survey's current version, in the language closest to
+ * `locale`, expiring after the survey's `expiresAfterDays`.
+ */
+export const issuedNow = async (
+  db: Db,
+  survey: { id: number; version: number },
+  locale: string | null,
+  now: Date,
+) => {
+  const definition = await surveyVersion(db, survey.id, survey.version);
+  return {
+    status: 'sent',
+    sent_at: now,
+    due_at: now,
+    survey_version: survey.version,
+    language: pickLanguage(definition.languages, locale),
+    expires_at: linkExpiry(definition, now),
+  };
 };

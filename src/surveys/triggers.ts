@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
+import type { SurveyTriggerTable } from '../db/schema.js';
 import { CHANNELS, LIFECYCLE_STAGES, PERSONALITY_TYPES } from '../domain/vocabulary.js';
 import { AppError } from '../errors.js';
 import { requireSurvey } from './surveys.js';
@@ -114,10 +115,7 @@ const MATCH_COLUMNS = {
   team: 'match_team',
 } as const;
 
-type TriggerRow = Awaited<ReturnType<typeof triggerRows>>[number];
-
-const triggerRows = (db: Db, workspaceId: number) =>
-  db.selectFrom('survey_trigger').selectAll().where('workspace_id', '=', workspaceId).orderBy('id').execute();
+type TriggerRow = Selectable<SurveyTriggerTable>;
 
 const triggerOut = (row: TriggerRow): TriggerOut => {
   const match: Record<string, string[] | boolean> = {};
@@ -177,11 +175,17 @@ export const createTrigger = async (
   return triggerOut(row);
 };
 
-export const listTriggers = async (db: Db, workspaceId: number, surveyId?: number): Promise<TriggerOut[]> => {
-  if (surveyId !== undefined) await requireSurvey(db, workspaceId, surveyId);
-  return (await triggerRows(db, workspaceId))
-    .filter((row) => surveyId === undefined || row.survey_id === surveyId)
-    .map(triggerOut);
+/** The triggers of a survey, oldest first. */
+export const listTriggers = async (db: Db, workspaceId: number, surveyId: number): Promise<TriggerOut[]> => {
+  await requireSurvey(db, workspaceId, surveyId);
+  const rows = await db
+    .selectFrom('survey_trigger')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('survey_id', '=', surveyId)
+    .orderBy('id')
+    .execute();
+  return rows.map(triggerOut);
 };
 
 /** Replaces a trigger's settings; invitations it already scheduled stay scheduled. */

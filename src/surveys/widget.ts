@@ -2,11 +2,10 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { AppError } from '../errors.js';
-import { pickLanguage } from './definition.js';
 import { contactHistory, invitationLinks } from './dispatch.js';
 import { decideInvitation, lookbackMs } from './fatigue.js';
 import { readSurveySettings, type WidgetRule } from './settings.js';
-import { surveyVersion } from './surveys.js';
+import { issuedNow } from './surveys.js';
 import { linkSecret, signToken } from './tokens.js';
 
 /**
@@ -138,21 +137,15 @@ export const checkWidget = async (
       .execute();
     return { show: false };
   }
-  const definition = await surveyVersion(db, survey.id, survey.version);
   const row = await db
     .insertInto('invitation')
     .values({
       workspace_id: workspace.id,
       survey_id: survey.id,
-      survey_version: survey.version,
       customer_id: customer.id,
       channel: 'widget',
-      status: 'sent',
-      sent_at: now,
       opened_at: now,
-      due_at: now,
-      language: pickLanguage(definition.languages, customer.locale),
-      expires_at: new Date(now.getTime() + definition.expiresAfterDays * 86_400_000),
+      ...(await issuedNow(db, survey, customer.locale, now)),
     })
     .returning('public_id')
     .executeTakeFirstOrThrow();
