@@ -354,6 +354,67 @@ describeEachDatabase('survey channels', (database) => {
       expect(rows.map((row) => row.external_id)).toEqual([`survey-${invitationId}`]);
     });
 
+    test('keys that answer nothing replace earlier answers with none: the record is removed', async () => {
+      const api = await workspaceApi(app, database().db);
+      const text = (en: string) => ({ en });
+      const survey = await api.call<{ id: number }>(
+        'POST',
+        '/api/v1/surveys',
+        {
+          definition: {
+            name: 'Optional IVR',
+            languages: ['en'],
+            questions: [
+              {
+                id: 'csat',
+                type: 'rating',
+                min: 1,
+                max: 5,
+                metric: 'csat',
+                required: false,
+                text: text('Satisfied?'),
+              },
+              {
+                id: 'pick',
+                type: 'single',
+                required: false,
+                text: text('Which?'),
+                options: [
+                  { value: 'x', label: text('X') },
+                  { value: 'y', label: text('Y') },
+                ],
+              },
+            ],
+            thankYou: text('Thanks'),
+            invitation: { subject: text('Hi'), body: text('Please answer') },
+          },
+        },
+        201,
+      );
+      await api.customers([{ externalId: 'C-1' }]);
+      await api.interactions([
+        { externalId: 'CALL-7', customerId: 'C-1', channel: 'phone', occurredAt: new Date().toISOString() },
+      ]);
+      const ivr = (digits: string) =>
+        api.call<{ invitationId: string; feedbackId: string | null }>(
+          'POST',
+          `/api/v1/surveys/${survey.id}/ivr`,
+          {
+            interactionId: 'CALL-7',
+            digits,
+          },
+        );
+      const first = await ivr('2#1#');
+      expect(await api.feedback(first.feedbackId as string)).toMatchObject({
+        csat: 2,
+        answers: { pick: 'x' },
+      });
+      const second = await ivr('##');
+      expect(second).toMatchObject({ invitationId: first.invitationId, feedbackId: null });
+      const gone = await api.request('GET', `/api/v1/feedback/${first.feedbackId}`);
+      expect(gone.statusCode).toBe(404);
+    });
+
     test('an NPS survey by IVR: nps from the keys, channel and touchpoint from the interaction', async () => {
       const api = await workspaceApi(app, database().db);
       const survey = await api.survey('transactional-nps', ['en']);
