@@ -205,6 +205,171 @@ export interface ContactOptOutTable {
   created_at: Defaulted<Date>;
 }
 
+export interface AlertRuleTable {
+  id: Generated<number>;
+  workspace_id: number;
+  name: string;
+  description: string | null;
+  condition: Json;
+  kinds: string[];
+  severity: string;
+  routing: Defaulted<unknown[]>;
+  max_age_seconds: Defaulted<number>;
+  active: Defaulted<boolean>;
+  created_at: Defaulted<Date>;
+  updated_at: Defaulted<Date>;
+}
+
+export interface AlertOutboxTable {
+  id: Generated<number>;
+  workspace_id: number;
+  record_kind: string;
+  record_id: number;
+  customer_id: number | null;
+  occurred_at: Date;
+  created_at: Defaulted<Date>;
+}
+
+export interface PlaybookTable {
+  id: Generated<number>;
+  workspace_id: number;
+  name: string;
+  description: string | null;
+  match: Defaulted<Json>;
+  steps: string[];
+  active: Defaulted<boolean>;
+  created_at: Defaulted<Date>;
+  updated_at: Defaulted<Date>;
+}
+
+export interface CaseTable {
+  id: Generated<number>;
+  workspace_id: number;
+  rule_id: number;
+  customer_id: number | null;
+  title: string;
+  status: Defaulted<string>;
+  severity: string;
+  priority: string;
+  priority_score: number;
+  owner: string | null;
+  team: string | null;
+  touchpoint: string | null;
+  channel: string | null;
+  root_cause: string | null;
+  playbook_id: number | null;
+  first_response_due_at: Date | null;
+  resolve_due_at: Date | null;
+  first_response_at: Date | null;
+  resolved_at: Date | null;
+  closed_at: Date | null;
+  escalation_level: Defaulted<number>;
+  escalated_at: Date | null;
+  alert_count: Defaulted<number>;
+  last_alert_at: Date | null;
+  recovery: string | null;
+  recovery_reason: string | null;
+  recovery_decided_at: Date | null;
+  created_at: Defaulted<Date>;
+  updated_at: Defaulted<Date>;
+}
+
+export interface AlertTable {
+  id: Generated<number>;
+  workspace_id: number;
+  rule_id: number;
+  case_id: number;
+  record_kind: string;
+  record_id: number;
+  customer_id: number | null;
+  severity: string;
+  occurred_at: Date;
+  raised_at: Defaulted<Date>;
+}
+
+export interface CaseEventTable {
+  id: Generated<number>;
+  workspace_id: number;
+  case_id: number;
+  type: string;
+  actor: string;
+  detail: Defaulted<Json>;
+  at: Defaulted<Date>;
+}
+
+export interface CaseStepTable {
+  case_id: number;
+  position: number;
+  workspace_id: number;
+  text: string;
+  done_at: Date | null;
+  done_by: string | null;
+}
+
+export interface CaseMessageTable {
+  id: Generated<number>;
+  workspace_id: number;
+  case_id: number;
+  customer_id: number | null;
+  channel: string;
+  subject: string | null;
+  body: string;
+  outcome: string | null;
+  status: string;
+  error: string | null;
+  actor: string;
+  occurred_at: Defaulted<Date>;
+  created_at: Defaulted<Date>;
+}
+
+export interface RoutingCursorTable {
+  workspace_id: number;
+  team: string;
+  position: Defaulted<number>;
+}
+
+export interface WebhookTable {
+  id: Generated<number>;
+  workspace_id: number;
+  url: string;
+  secret: string;
+  events: string[];
+  format: Defaulted<string>;
+  active: Defaulted<boolean>;
+  created_at: Defaulted<Date>;
+  updated_at: Defaulted<Date>;
+}
+
+export interface NotificationTable {
+  id: Generated<number>;
+  workspace_id: number;
+  channel: string;
+  webhook_id: number | null;
+  recipient: string | null;
+  event_id: Defaulted<string>;
+  event_type: string;
+  case_id: number | null;
+  payload: Json;
+  status: Defaulted<string>;
+  attempts: Defaulted<number>;
+  next_attempt_at: Defaulted<Date>;
+  lease_until: Date | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: Date | null;
+  created_at: Defaulted<Date>;
+}
+
+export interface NotificationAttemptTable {
+  id: Generated<number>;
+  notification_id: number;
+  attempt: number;
+  at: Defaulted<Date>;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number | null;
+}
+
 export interface Schema {
   workspace: WorkspaceTable;
   api_key: ApiKeyTable;
@@ -220,4 +385,16 @@ export interface Schema {
   survey_trigger: SurveyTriggerTable;
   invitation: InvitationTable;
   contact_opt_out: ContactOptOutTable;
+  alert_rule: AlertRuleTable;
+  alert_outbox: AlertOutboxTable;
+  playbook: PlaybookTable;
+  cx_case: CaseTable;
+  alert: AlertTable;
+  case_event: CaseEventTable;
+  case_step: CaseStepTable;
+  case_message: CaseMessageTable;
+  routing_cursor: RoutingCursorTable;
+  webhook: WebhookTable;
+  notification: NotificationTable;
+  notification_attempt: NotificationAttemptTable;
 }

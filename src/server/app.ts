@@ -11,11 +11,13 @@ import Fastify, {
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { Database } from '../db/index.js';
+import { Channels } from '../surveys/channels.js';
 import { VERSION } from '../version.js';
 import { registerAuth } from './auth.js';
 import { registerErrorHandling } from './errors.js';
 import { registerDrain, registerJsonBody } from './lifecycle.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
+import { closedLoopRoutes } from './routes/closed-loop.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { recordRoutes } from './routes/records.js';
@@ -25,11 +27,18 @@ import { zodValidatorCompiler } from './validator.js';
 
 export type App = FastifyInstance;
 
+/** Where people find a case (used in owner e-mails and Slack messages). */
+export const caseLink = (publicUrl: string, caseId: number): string => `${publicUrl}/api/v1/cases/${caseId}`;
+
 export interface AppOptions {
   database: Database;
   logger?: Logger | false;
   /** Base URL of survey links (PUBLIC_URL, else where the server listens). */
   publicUrl?: () => string;
+  /** Where e-mail and other messages go out (follow-ups from cases); none configured by default. */
+  channels?: Channels;
+  /** The clock of case work (tests move it). */
+  now?: () => Date;
 }
 
 /** Largest request body: a batch of 10,000 records with long comments fits comfortably. */
@@ -56,6 +65,8 @@ export const buildApp = async ({
   database,
   logger = false,
   publicUrl = () => 'http://localhost:3000',
+  channels = new Channels(null),
+  now,
 }: AppOptions): Promise<App> => {
   const app = (logger
     ? Fastify({ loggerInstance: logger as FastifyBaseLogger, ...FASTIFY_OPTIONS })
@@ -98,6 +109,13 @@ export const buildApp = async ({
             'Survey definitions (versioned, multilingual, with branching), triggers, invitations with their ' +
             'suppression reasons, contact-fatigue settings and opt-outs. Respondents answer at /s/{token}.',
         },
+        {
+          name: 'closed loop',
+          description:
+            'Alert rules evaluated on every ingested record, the cases they open (owner, SLA, workflow, notes, ' +
+            'root cause, playbook steps, follow-ups to the customer, history, recovery), playbooks with their ' +
+            'effectiveness, signed webhooks with their delivery log, and the settings (teams, SLAs, taxonomy).',
+        },
         { name: 'admin', description: 'API keys of the workspace (admin keys only).' },
         { name: 'system', description: 'Health and documentation.' },
       ],
@@ -114,6 +132,12 @@ export const buildApp = async ({
   await app.register(metricsRoutes, { db: database.db });
   await app.register(surveyRoutes, { db: database.db, publicUrl });
   await app.register(surveyPageRoutes, { db: database.db });
+  await app.register(closedLoopRoutes, {
+    db: database.db,
+    channels,
+    caseLink: (_workspaceId, caseId) => caseLink(publicUrl(), caseId),
+    ...(now ? { now } : {}),
+  });
 
   app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () =>
     app.swagger(),

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { startClosedLoop } from '../closed-loop/worker.js';
 import { type Database, openDatabase, resolveDatabaseTarget } from '../db/index.js';
 import { scheduleEmbeddedMaintenance, scheduleRollupFolding } from '../db/maintenance.js';
 import { demoLoadedAt, loadDemo } from '../demo/load.js';
@@ -8,7 +9,7 @@ import { Channels, mailConfigFromEnv } from '../surveys/channels.js';
 import { startSurveyScheduler } from '../surveys/scheduler.js';
 import { bootstrap } from '../workspace/bootstrap.js';
 import { DEFAULT_WORKSPACE, getWorkspace } from '../workspace/workspaces.js';
-import { type App, buildApp } from './app.js';
+import { type App, buildApp, caseLink } from './app.js';
 
 export interface ServeOptions {
   port: number;
@@ -32,6 +33,7 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
   const logger = createLogger();
   const database = await openDatabase(resolveDatabaseTarget(options.dataDir), { command: 'serve' });
   let app: App | undefined;
+  const channels = new Channels(mailConfigFromEnv());
   let publicUrl = process.env.PUBLIC_URL?.trim().replace(/\/+$/, '') ?? '';
   try {
     const first = await bootstrap(database.db, process.env.TOUCHPOINT_ADMIN_KEY?.trim());
@@ -51,7 +53,7 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
         await loadDemo(database.db, workspace.id, { print });
       }
     }
-    app = await buildApp({ database, logger, publicUrl: () => publicUrl });
+    app = await buildApp({ database, logger, publicUrl: () => publicUrl, channels });
     try {
       await app.listen({ port: options.port, host: options.host });
     } catch (error) {
@@ -76,10 +78,13 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
   publicUrl ||= `http://${address.family === 'IPv6' || address.address === '0.0.0.0' ? 'localhost' : host}:${address.port}`;
   const stopMaintenance = scheduleEmbeddedMaintenance(database);
   const stopFolding = scheduleRollupFolding(database);
-  const channels = new Channels(mailConfigFromEnv());
   const stopSurveys = startSurveyScheduler(
     { db: database.db, channels, publicUrl },
     { onError: (error) => logger.error({ err: error }, 'survey scheduler') },
+  );
+  const closedLoop = startClosedLoop(
+    { db: database.db, channels, caseLink: (_workspaceId, caseId) => caseLink(publicUrl, caseId) },
+    { onError: (error) => logger.error({ err: error }, 'closed loop') },
   );
   print(`Touchpoint listening on ${url}`);
   const running = app;
@@ -93,6 +98,7 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
         stopMaintenance();
         stopFolding();
         await stopSurveys();
+        await closedLoop.stop();
         channels.close();
         await running.close();
         await database.close();

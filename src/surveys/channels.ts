@@ -104,20 +104,13 @@ export class Channels {
       ...(first?.type === 'rating' ? { firstQuestion: { id: first.id, scoreUrl: message.scoreUrl } } : {}),
     };
     const content = message.reminder ? renderReminderEmail(input) : renderInvitationEmail(input);
-    this.transport ??= nodemailer.createTransport(this.mail.url);
-    try {
-      await this.transport.sendMail({
-        from: this.mail.from,
-        to: message.customer.name ? { name: message.customer.name, address: email } : email,
-        subject: content.subject,
-        text: content.text,
-        html: content.html,
-        headers: { 'List-Unsubscribe': `<${message.optOutUrl}>` },
-      });
-    } catch (error) {
-      const code = (error as { responseCode?: number }).responseCode;
-      throw new DeliveryError(`SMTP: ${(error as Error).message}`, code !== undefined && code >= 500);
-    }
+    await this.sendMail({
+      to: message.customer.name ? { name: message.customer.name, address: email } : email,
+      subject: content.subject,
+      text: content.text,
+      html: content.html,
+      headers: { 'List-Unsubscribe': `<${message.optOutUrl}>` },
+    });
   }
 
   private async sendToProvider(message: Outgoing, settings: SurveySettings): Promise<void> {
@@ -175,6 +168,24 @@ export class Channels {
         `sha256=${createHmac('sha256', webhook.secret).update(body).digest('hex')}`;
     }
     await post(webhook.url, headers, body);
+  }
+
+  /** Sends one e-mail through SMTP (invitations, closed-loop notifications and follow-ups). */
+  async sendMail(mail: {
+    to: string | { name: string; address: string };
+    subject: string;
+    text: string;
+    html?: string;
+    headers?: Record<string, string>;
+  }): Promise<void> {
+    if (!this.mail) throw new DeliveryError('e-mail is not configured: set SMTP_URL (and SMTP_FROM)', true);
+    this.transport ??= nodemailer.createTransport(this.mail.url);
+    try {
+      await this.transport.sendMail({ from: this.mail.from, ...mail });
+    } catch (error) {
+      const code = (error as { responseCode?: number }).responseCode;
+      throw new DeliveryError(`SMTP: ${(error as Error).message}`, code !== undefined && code >= 500);
+    }
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { recordsWritten } from '../../closed-loop/worker.js';
 import type { Db } from '../../db/index.js';
 import type { RecordType } from '../../domain/vocabulary.js';
 import { externalIdSchema, MAX_BATCH, recordSchemas } from '../../ingest/schemas.js';
@@ -53,7 +54,10 @@ export const recordRoutes = async (instance: FastifyInstance, { db }: { db: Db }
       },
       async (request) => {
         const { workspaceId } = principalOf(request);
-        return writes.write(workspaceId, type, validateBatch(type, request.body));
+        const summary = await writes.write(workspaceId, type, validateBatch(type, request.body));
+        // Alert rules look at what was written as soon as it is committed.
+        if (type !== 'customers' && summary.created + summary.updated > 0) recordsWritten();
+        return summary;
       },
     );
   }

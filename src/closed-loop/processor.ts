@@ -1,0 +1,310 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/index.js';
+import {
+  type Condition,
+  type ConditionContext,
+  evaluateCondition,
+  type RecordKind,
+  usesPatterns,
+} from '../domain/alert-conditions.js';
+import { readRecordsByIds } from '../records/read-records.js';
+import { type CaseCustomer, type Matched, raiseAlert, type WorkspaceContext } from './cases.js';
+import type { PlaybookMatch } from './policy.js';
+import type { RoutingStep } from './rules.js';
+import { readClosedLoopSettings, type Severity } from './settings.js';
+
+interface LoadedRule {
+  id: number;
+  workspaceId: number;
+  name: string;
+  severity: Severity;
+  routing: RoutingStep[];
+  condition: Condition;
+  kinds: Set<string>;
+  repeatDays: number;
+  previousNps: boolean;
+  maxAgeMs: number;
+}
+
+/** Parsed rules by id and version, so conditions (and their compiled expressions) are reused. */
+const ruleCache = new Map<number, { updatedAt: number; rule: LoadedRule }>();
+
+const maxRepeatDays = (condition: Condition): number => {
+  if ('all' in condition) return Math.max(0, ...condition.all.map(maxRepeatDays));
+  if ('any' in condition) return Math.max(0, ...condition.any.map(maxRepeatDays));
+  if ('not' in condition) return maxRepeatDays(condition.not);
+  if ('pattern' in condition && condition.pattern === 'repeatContact') return condition.withinDays;
+  return 0;
+};
+
+const loadRules = async (trx: Db, workspaceIds: number[]): Promise<LoadedRule[]> => {
+  const rows = await trx
+    .selectFrom('alert_rule')
+    .select([
+      'id',
+      'workspace_id',
+      'name',
+      'severity',
+      'routing',
+      'condition',
+      'kinds',
+      'max_age_seconds',
+      'updated_at',
+    ])
+    .where('workspace_id', 'in', workspaceIds)
+    .where('active', '=', true)
+    .orderBy('id')
+    .execute();
+  return rows.map((row) => {
+    const cached = ruleCache.get(row.id);
+    if (cached && cached.updatedAt === row.updated_at.getTime()) return cached.rule;
+    const condition = row.condition as unknown as Condition;
+    const patterns = usesPatterns(condition);
+    const rule: LoadedRule = {
+      id: row.id,
+      workspaceId: row.workspace_id,
+      name: row.name,
+      severity: row.severity as Severity,
+      routing: row.routing as RoutingStep[],
+      condition,
+      kinds: new Set(row.kinds),
+      repeatDays: patterns.has('repeatContact') ? maxRepeatDays(condition) : 0,
+      previousNps: patterns.has('promoterTurnedDetractor'),
+      maxAgeMs: (row.max_age_seconds as number) * 1000,
+    };
+    ruleCache.set(row.id, { updatedAt: row.updated_at.getTime(), rule });
+    return rule;
+  });
+};
+
+interface OutboxRow {
+  id: number;
+  workspace_id: number;
+  record_kind: RecordKind;
+  record_id: number;
+  customer_id: number | null;
+  occurred_at: Date;
+  created_at: Date;
+}
+
+export interface ProcessOptions {
+  limit?: number;
+  /** Only this workspace's outbox (tests share a database). */
+  workspaceId?: number;
+  caseLink?: (workspaceId: number, caseId: number) => string | undefined;
+}
+
+export interface ProcessResult {
+  /** Outbox rows taken. */
+  processed: number;
+  alerts: number;
+  casesOpened: number;
+}
+
+const DAY = 86_400_000;
+
+/**
+ * Takes the oldest outbox rows (locked with SKIP LOCKED, so several processes share the work),
+ * evaluates every active rule of the record's workspace on each record, raises alerts and opens
+ * or updates cases, queues their notifications, and deletes the rows: all in one transaction, so
+ * each written record is evaluated exactly once, even across crashes.
+ */
+export const processOutbox = async (
+  db: Db,
+  now: Date,
+  options: ProcessOptions = {},
+): Promise<ProcessResult> =>
+  db.transaction().execute(async (trx) => {
+    const { limit = 200, workspaceId, caseLink } = options;
+    const taken = await sql<OutboxRow>`
+      SELECT id, workspace_id, record_kind, record_id, customer_id, occurred_at, created_at FROM alert_outbox
+      ${workspaceId === undefined ? sql`` : sql`WHERE workspace_id = ${workspaceId}`}
+      ORDER BY id LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED`.execute(trx);
+    const rows = taken.rows;
+    const result: ProcessResult = { processed: rows.length, alerts: 0, casesOpened: 0 };
+    if (rows.length === 0) return result;
+
+    const workspaceIds = [...new Set(rows.map((row) => row.workspace_id))];
+    const rules = await loadRules(trx, workspaceIds);
+    const rulesOf = (ws: number, kind: string, row: OutboxRow) =>
+      rules.filter(
+        (rule) =>
+          rule.workspaceId === ws &&
+          rule.kinds.has(kind) &&
+          row.created_at.getTime() - row.occurred_at.getTime() < rule.maxAgeMs,
+      );
+
+    // The records, in their API shape, by workspace and kind.
+    const records = new Map<string, Record<string, unknown>>();
+    for (const ws of workspaceIds) {
+      for (const kind of ['feedback', 'interaction', 'event'] as const) {
+        const ids = rows
+          .filter(
+            (row) => row.workspace_id === ws && row.record_kind === kind && rulesOf(ws, kind, row).length > 0,
+          )
+          .map((row) => row.record_id);
+        if (ids.length === 0) continue;
+        const found = await readRecordsByIds(trx, ws, kind, [...new Set(ids)]);
+        for (const [id, record] of found)
+          records.set(`${kind}:${id}`, record as unknown as Record<string, unknown>);
+      }
+    }
+
+    // Customers of those records.
+    const customerIds = [
+      ...new Set(rows.map((row) => row.customer_id).filter((id): id is number => id !== null)),
+    ];
+    const customers = new Map<number, CaseCustomer & { segment: string | null; email: string | null }>();
+    if (customerIds.length > 0) {
+      const found = await trx
+        .selectFrom('customer')
+        .select([
+          'id',
+          'external_id',
+          'name',
+          'email',
+          'segment',
+          'value',
+          'lifecycle_stage',
+          'personality_type',
+          'attributes',
+        ])
+        .where('id', 'in', customerIds)
+        .execute();
+      for (const row of found) {
+        customers.set(row.id, {
+          id: row.id,
+          externalId: row.external_id,
+          name: row.name,
+          email: row.email,
+          segment: row.segment,
+          value: row.value,
+          lifecycleStage: row.lifecycle_stage,
+          personalityType: row.personality_type as string,
+          attributes: row.attributes as Record<string, unknown>,
+        });
+      }
+    }
+
+    // History for the pattern leaves, only as far as the rules need it.
+    const repeatDays = Math.max(0, ...rules.map((rule) => rule.repeatDays));
+    const contactTimes = new Map<number, number[]>();
+    if (repeatDays > 0 && customerIds.length > 0) {
+      const earliest = Math.min(...rows.map((row) => row.occurred_at.getTime())) - repeatDays * DAY;
+      const latest = Math.max(...rows.map((row) => row.occurred_at.getTime()));
+      const found = await sql<{ customer_id: number; occurred_at: Date }>`
+        SELECT customer_id, occurred_at FROM interaction
+        WHERE customer_id = ANY (${customerIds}::bigint[])
+          AND occurred_at > ${new Date(earliest)} AND occurred_at <= ${new Date(latest)}`.execute(trx);
+      for (const row of found.rows) {
+        const list = contactTimes.get(row.customer_id) ?? [];
+        list.push(row.occurred_at.getTime());
+        contactTimes.set(row.customer_id, list);
+      }
+    }
+    const previousNps = new Map<number, number | null>();
+    const feedbackIds = rows.filter((row) => row.record_kind === 'feedback').map((row) => row.record_id);
+    if (rules.some((rule) => rule.previousNps) && feedbackIds.length > 0) {
+      const found = await sql<{ id: number; previous: number | null }>`
+        SELECT f.id, (SELECT p.nps FROM feedback p
+          WHERE p.customer_id = f.customer_id AND p.nps IS NOT NULL AND (p.occurred_at, p.id) < (f.occurred_at, f.id)
+          ORDER BY p.occurred_at DESC, p.id DESC LIMIT 1)::int AS previous
+        FROM feedback f WHERE f.id = ANY (${feedbackIds}::bigint[]) AND f.customer_id IS NOT NULL`.execute(
+        trx,
+      );
+      for (const row of found.rows) previousNps.set(row.id, row.previous);
+    }
+
+    const contexts = new Map<number, Promise<WorkspaceContext>>();
+    const contextOf = (ws: number) => {
+      let context = contexts.get(ws);
+      if (!context) {
+        context = (async () => {
+          const [settings, playbooks] = await Promise.all([
+            readClosedLoopSettings(trx, ws),
+            trx
+              .selectFrom('playbook')
+              .select(['id', 'name', 'match', 'steps'])
+              .where('workspace_id', '=', ws)
+              .where('active', '=', true)
+              .orderBy('id')
+              .execute(),
+          ]);
+          return {
+            settings,
+            playbooks: playbooks.map((row) => ({
+              id: row.id,
+              name: row.name,
+              match: row.match as PlaybookMatch,
+              steps: row.steps,
+            })),
+            caseLink: (caseId: number) => caseLink?.(ws, caseId),
+          };
+        })();
+        contexts.set(ws, context);
+      }
+      return context;
+    };
+
+    for (const row of rows) {
+      const applicable = rulesOf(row.workspace_id, row.record_kind, row);
+      const record = records.get(`${row.record_kind}:${row.record_id}`);
+      if (applicable.length === 0 || !record) continue;
+      const customer = row.customer_id === null ? null : (customers.get(row.customer_id) ?? null);
+      // The record's own snapshot of segment, stage and personality type wins over the customer's
+      // current ones (the experience is judged as it was at the encounter).
+      const evaluated: Record<string, unknown> = {
+        segment: customer?.segment ?? null,
+        lifecycleStage: customer?.lifecycleStage ?? null,
+        personalityType: customer?.personalityType ?? null,
+        ...Object.fromEntries(Object.entries(record).filter(([, value]) => value !== null)),
+        value: customer?.value ?? null,
+      };
+      const at = row.occurred_at.getTime();
+      const times = row.customer_id === null ? [] : (contactTimes.get(row.customer_id) ?? []);
+      const context: ConditionContext = {
+        kind: row.record_kind,
+        record: evaluated,
+        patterns: {
+          contactsWithin: (days) => times.filter((time) => time > at - days * DAY && time <= at).length,
+          previousNps: previousNps.get(row.record_id) ?? null,
+        },
+      };
+      for (const rule of applicable) {
+        if (!evaluateCondition(rule.condition, context)) continue;
+        const matched: Matched = {
+          workspaceId: row.workspace_id,
+          rule,
+          record: {
+            kind: row.record_kind,
+            id: row.record_id,
+            externalId: String(record.externalId),
+            occurredAt: row.occurred_at,
+            touchpoint: typeof record.touchpoint === 'string' ? record.touchpoint : null,
+            channel: typeof record.channel === 'string' ? record.channel : null,
+          },
+          customer,
+        };
+        const raised = await raiseAlert(trx, matched, () => contextOf(row.workspace_id), now);
+        if (raised) {
+          result.alerts++;
+          if (raised.opened) result.casesOpened++;
+        }
+      }
+    }
+    await sql`DELETE FROM alert_outbox WHERE id = ANY (${rows.map((row) => row.id)}::bigint[])`.execute(trx);
+    return result;
+  });
+
+/** Whether there is closed-loop work waiting: outbox rows or notifications due. One cheap query. */
+export const closedLoopPending = async (
+  db: Db,
+  now: Date,
+): Promise<{ outbox: boolean; notifications: boolean }> => {
+  const row = await sql<{ outbox: boolean; notifications: boolean }>`
+    SELECT EXISTS (SELECT 1 FROM alert_outbox) AS outbox,
+      EXISTS (SELECT 1 FROM notification WHERE status = 'pending' AND next_attempt_at <= ${now}
+        AND (lease_until IS NULL OR lease_until <= ${now})) AS notifications`.execute(db);
+  return row.rows[0] ?? { outbox: false, notifications: false };
+};

@@ -1,0 +1,115 @@
+import type { Db } from '../db/index.js';
+import type { Channels } from '../surveys/channels.js';
+import { decideRecoveries, escalateDue } from './cases.js';
+import { deliverNotifications } from './notifications.js';
+import { closedLoopPending, processOutbox } from './processor.js';
+import { readClosedLoopSettings } from './settings.js';
+
+const listeners = new Set<() => void>();
+
+/** Tells this process's closed-loop worker that records were written, so it looks at once. */
+export const recordsWritten = (): void => {
+  for (const listener of listeners) listener();
+};
+
+export interface ClosedLoopRuntime {
+  db: Db;
+  channels: Channels;
+  /** Link to a case for people, e.g. `${PUBLIC_URL}/cases/42`. */
+  caseLink?: (workspaceId: number, caseId: number) => string | undefined;
+}
+
+export interface WorkerOptions {
+  /** How often the outbox and due notifications are looked for without a wake-up (other processes, imports, retries). */
+  pollMs?: number;
+  /** How often SLA escalation and recovery are checked. */
+  sweepMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+const BATCH = 200;
+const DELIVERY_BATCH = 50;
+
+/** A loop that runs `work` when woken or polled, never twice at once, again if woken meanwhile. */
+const loop = (work: () => Promise<void>, onError: (error: unknown) => void) => {
+  let running: Promise<void> | null = null;
+  let again = false;
+  const wake = () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        try {
+          await work();
+        } catch (error) {
+          onError(error);
+        }
+      } while (again);
+    })().finally(() => {
+      running = null;
+    });
+  };
+  return { wake, idle: () => running ?? Promise.resolve() };
+};
+
+/**
+ * Runs the closed loop in this process: evaluates the outbox as records arrive (woken by writes in
+ * this process, polled for others), delivers notifications, escalates breached SLAs and decides
+ * recoveries. Everything it works from is in the database, so any number of processes can run it
+ * against one PostgreSQL server, and a restart picks up where it stopped.
+ */
+export const startClosedLoop = (runtime: ClosedLoopRuntime, options: WorkerOptions = {}) => {
+  const { pollMs = 250, sweepMs = 5_000, onError = () => {} } = options;
+  let stopped = false;
+  const settings = (workspaceId: number) => readClosedLoopSettings(runtime.db, workspaceId);
+
+  const deliveries = loop(async () => {
+    while (!stopped) {
+      const result = await deliverNotifications(runtime, new Date(), { limit: DELIVERY_BATCH });
+      if (result.delivered + result.retrying + result.failed < DELIVERY_BATCH) break;
+    }
+  }, onError);
+  const outbox = loop(async () => {
+    while (!stopped) {
+      const result = await processOutbox(runtime.db, new Date(), {
+        limit: BATCH,
+        caseLink: runtime.caseLink,
+      });
+      if (result.alerts > 0) deliveries.wake();
+      if (result.processed < BATCH) break;
+    }
+  }, onError);
+  const sweeps = loop(async () => {
+    const now = new Date();
+    const escalated = await escalateDue(runtime.db, now, { settings, caseLink: runtime.caseLink });
+    const decided = await decideRecoveries(runtime.db, now, { settings, caseLink: runtime.caseLink });
+    if (escalated + decided > 0) deliveries.wake();
+  }, onError);
+
+  const poll = loop(async () => {
+    const pending = await closedLoopPending(runtime.db, new Date());
+    if (pending.outbox) outbox.wake();
+    if (pending.notifications) deliveries.wake();
+  }, onError);
+
+  listeners.add(outbox.wake);
+  const pollTimer = setInterval(poll.wake, pollMs);
+  const sweepTimer = setInterval(sweeps.wake, sweepMs);
+  pollTimer.unref();
+  sweepTimer.unref();
+  poll.wake();
+  sweeps.wake();
+  return {
+    wake: outbox.wake,
+    async stop() {
+      stopped = true;
+      listeners.delete(outbox.wake);
+      clearInterval(pollTimer);
+      clearInterval(sweepTimer);
+      await Promise.all([outbox.idle(), deliveries.idle(), sweeps.idle(), poll.idle()]);
+    },
+  };
+};
