@@ -12,7 +12,7 @@ import {
   slaDueDates,
 } from './policy.js';
 import type { RoutingStep } from './rules.js';
-import type { ClosedLoopSettings, Severity } from './settings.js';
+import { type ClosedLoopSettings, readClosedLoopSettings, type Severity } from './settings.js';
 
 /** The customer of a record, as routing, priority and playbooks need them. */
 export interface CaseCustomer {
@@ -349,6 +349,19 @@ export const raiseAlert = async (
 // Escalation
 // ---------------------------------------------------------------------------------------------
 
+/** Each workspace's settings, read once per sweep through the sweep's own transaction. */
+const settingsReader = (trx: Db) => {
+  const read = new Map<number, Promise<ClosedLoopSettings>>();
+  return (workspaceId: number) => {
+    let settings = read.get(workspaceId);
+    if (!settings) {
+      settings = readClosedLoopSettings(trx, workspaceId);
+      read.set(workspaceId, settings);
+    }
+    return settings;
+  };
+};
+
 export interface SweepOptions {
   /** Only this workspace (tests share a database). */
   workspaceId?: number;
@@ -362,12 +375,9 @@ export interface SweepOptions {
  * else stays with its owner; the new and the previous owner are e-mailed and webhooks get
  * `case.escalated`. Each level happens once per case.
  */
-export const escalateDue = async (
-  db: Db,
-  now: Date,
-  options: SweepOptions & { settings: (workspaceId: number) => Promise<ClosedLoopSettings> },
-): Promise<number> =>
+export const escalateDue = async (db: Db, now: Date, options: SweepOptions = {}): Promise<number> =>
   db.transaction().execute(async (trx) => {
+    const settingsOf = settingsReader(trx);
     const due = await sql<{
       id: number;
       workspace_id: number;
@@ -386,7 +396,7 @@ export const escalateDue = async (
       ORDER BY id LIMIT ${options.limit ?? 200}
       FOR UPDATE SKIP LOCKED`.execute(trx);
     for (const row of due.rows) {
-      const settings = await options.settings(row.workspace_id);
+      const settings = await settingsOf(row.workspace_id);
       const lead = row.team ? settings.teams[row.team]?.lead : undefined;
       const target = lead ?? settings.escalateTo ?? row.owner;
       await trx
@@ -444,12 +454,9 @@ export const escalateDue = async (
  * rated feedback, a renewal/purchase or a churn/cancellation, or a contact at the same touchpoint
  * (decideRecovery); `unknown` when the window passes without evidence.
  */
-export const decideRecoveries = async (
-  db: Db,
-  now: Date,
-  options: SweepOptions & { settings: (workspaceId: number) => Promise<ClosedLoopSettings> },
-): Promise<number> =>
+export const decideRecoveries = async (db: Db, now: Date, options: SweepOptions = {}): Promise<number> =>
   db.transaction().execute(async (trx) => {
+    const settingsOf = settingsReader(trx);
     const pending = await sql<{
       id: number;
       workspace_id: number;
@@ -464,7 +471,7 @@ export const decideRecoveries = async (
       FOR UPDATE SKIP LOCKED`.execute(trx);
     let decided = 0;
     for (const row of pending.rows) {
-      const settings = await options.settings(row.workspace_id);
+      const settings = await settingsOf(row.workspace_id);
       const windowEnd = new Date(row.closed_at.getTime() + settings.recoveryWindowDays * 86_400_000);
       const evidence: Evidence[] = [];
       if (row.customer_id !== null) {

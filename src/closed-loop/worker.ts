@@ -3,7 +3,6 @@ import type { Channels } from '../surveys/channels.js';
 import { decideRecoveries, escalateDue } from './cases.js';
 import { deliverNotifications } from './notifications.js';
 import { closedLoopPending, processOutbox } from './processor.js';
-import { readClosedLoopSettings } from './settings.js';
 
 const listeners = new Set<() => void>();
 
@@ -64,7 +63,6 @@ const loop = (work: () => Promise<void>, onError: (error: unknown) => void) => {
 export const startClosedLoop = (runtime: ClosedLoopRuntime, options: WorkerOptions = {}) => {
   const { pollMs = 250, sweepMs = 5_000, onError = () => {} } = options;
   let stopped = false;
-  const settings = (workspaceId: number) => readClosedLoopSettings(runtime.db, workspaceId);
 
   const deliveries = loop(async () => {
     while (!stopped) {
@@ -84,8 +82,8 @@ export const startClosedLoop = (runtime: ClosedLoopRuntime, options: WorkerOptio
   }, onError);
   const sweeps = loop(async () => {
     const now = new Date();
-    const escalated = await escalateDue(runtime.db, now, { settings, caseLink: runtime.caseLink });
-    const decided = await decideRecoveries(runtime.db, now, { settings, caseLink: runtime.caseLink });
+    const escalated = await escalateDue(runtime.db, now, { caseLink: runtime.caseLink });
+    const decided = await decideRecoveries(runtime.db, now, { caseLink: runtime.caseLink });
     if (escalated + decided > 0) deliveries.wake();
   }, onError);
 

@@ -11,10 +11,24 @@ import {
 } from './api-shapes.js';
 import { type EncounterKind, readRecordsByIds } from './read-records.js';
 
+/** A follow-up from a case (closed loop): an e-mail sent to the customer or a call logged. */
+export interface FollowUpOut {
+  id: number;
+  caseId: number;
+  channel: string;
+  subject: string | null;
+  body: string;
+  outcome: string | null;
+  status: string;
+  actor: string;
+  occurredAt: string;
+}
+
 export type TimelineItem =
   | ({ kind: 'interaction' } & InteractionOut)
   | ({ kind: 'feedback' } & FeedbackOut)
-  | ({ kind: 'event' } & EventOut);
+  | ({ kind: 'event' } & EventOut)
+  | ({ kind: 'followUp' } & FollowUpOut);
 
 export interface CustomerProfile {
   customer: CustomerOut;
@@ -24,8 +38,15 @@ export interface CustomerProfile {
 }
 
 // Timeline order: newest first; ties broken by kind, then by id, so pages never overlap or skip.
-const KIND_ORDER: Record<EncounterKind, number> = { interaction: 1, feedback: 2, event: 3 };
-const KINDS = Object.keys(KIND_ORDER) as EncounterKind[];
+type TimelineKind = EncounterKind | 'followUp';
+const KIND_ORDER: Record<TimelineKind, number> = { interaction: 1, feedback: 2, event: 3, followUp: 4 };
+const KINDS = Object.keys(KIND_ORDER) as TimelineKind[];
+const TABLES: Record<TimelineKind, string> = {
+  interaction: 'interaction',
+  feedback: 'feedback',
+  event: 'event',
+  followUp: 'case_message',
+};
 
 interface Cursor {
   at: string;
@@ -42,7 +63,7 @@ const decodeCursor = (text: string): Cursor => {
     const instant = typeof at === 'string' ? parseTimestamp(at) : null;
     if (
       !instant ||
-      (kind !== 1 && kind !== 2 && kind !== 3) ||
+      (kind !== 1 && kind !== 2 && kind !== 3 && kind !== 4) ||
       !Number.isSafeInteger(id) ||
       (id as number) < 1
     ) {
@@ -59,9 +80,39 @@ const decodeCursor = (text: string): Cursor => {
   }
 };
 
+const readFollowUps = async (
+  db: Db,
+  workspaceId: number,
+  ids: number[],
+): Promise<Map<number, FollowUpOut>> => {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('case_message')
+    .select(['id', 'case_id', 'channel', 'subject', 'body', 'outcome', 'status', 'actor', 'occurred_at'])
+    .where('workspace_id', '=', workspaceId)
+    .where('id', 'in', ids)
+    .execute();
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        id: row.id,
+        caseId: row.case_id,
+        channel: row.channel,
+        subject: row.subject,
+        body: row.body,
+        outcome: row.outcome,
+        status: row.status,
+        actor: row.actor,
+        occurredAt: (row.occurred_at as Date).toISOString(),
+      },
+    ]),
+  );
+};
+
 /**
- * A customer's profile with the full cross-channel timeline (interactions, feedback and events,
- * newest first), one page at a time.
+ * A customer's profile with the full cross-channel timeline (interactions, feedback, events and
+ * follow-ups from cases, newest first), one page at a time.
  */
 export const readCustomerProfile = async (
   db: Db,
@@ -81,8 +132,8 @@ export const readCustomerProfile = async (
   // The customer was found within the workspace, and customer ids are global: the queries below
   // select by customer id alone, so that they always use the (customer_id, occurred_at) indexes.
 
-  const branch = (kind: EncounterKind) =>
-    sql`SELECT ${sql.lit(KIND_ORDER[kind])}::int AS kind, id, occurred_at FROM ${sql.table(kind)}
+  const branch = (kind: TimelineKind) =>
+    sql`SELECT ${sql.lit(KIND_ORDER[kind])}::int AS kind, id, occurred_at FROM ${sql.table(TABLES[kind])}
         WHERE customer_id = ${customer.id}
         ${after ? sql`AND (occurred_at, ${sql.lit(-KIND_ORDER[kind])}::int, id) < (${after.at}::timestamptz, ${-after.kind}::int, ${after.id}::bigint)` : sql``}
         ORDER BY occurred_at DESC, id DESC LIMIT ${page.limit + 1}`;
@@ -96,19 +147,19 @@ export const readCustomerProfile = async (
     ORDER BY occurred_at DESC, kind ASC, id DESC LIMIT ${page.limit + 1}`.execute(db);
 
   const pageKeys = keys.rows.slice(0, page.limit);
+  const idsOf = (kind: TimelineKind) =>
+    pageKeys.filter((key) => key.kind === KIND_ORDER[kind]).map((key) => key.id);
   const byKind = await Promise.all(
-    KINDS.map((kind) =>
-      readRecordsByIds(
-        db,
-        workspaceId,
-        kind,
-        pageKeys.filter((key) => key.kind === KIND_ORDER[kind]).map((key) => key.id),
-      ),
+    KINDS.map(
+      (kind): Promise<Map<number, object>> =>
+        kind === 'followUp'
+          ? readFollowUps(db, workspaceId, idsOf(kind))
+          : readRecordsByIds(db, workspaceId, kind, idsOf(kind)),
     ),
   );
   const items = pageKeys.map((key) => {
     const index = key.kind - 1;
-    const kind = KINDS[index] as EncounterKind;
+    const kind = KINDS[index] as TimelineKind;
     return { kind, ...(byKind[index]?.get(key.id) as object) } as TimelineItem;
   });
   const last = pageKeys.at(-1);

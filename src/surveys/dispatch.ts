@@ -104,10 +104,33 @@ export const contactHistory = async (db: Db, customerIds: number[], since: Date)
     .where('sent_at', '>', since)
     .where('status', 'in', ['sending', 'sent'])
     .execute();
+  const add = (customerId: number, past: PastInvitation) => {
+    const list = history.get(customerId) ?? [];
+    list.push(past);
+    history.set(customerId, list);
+  };
   for (const row of past) {
-    const list = history.get(row.customer_id as number) ?? [];
-    list.push({ surveyId: row.survey_id, touchpoint: row.touchpoint, sentAt: row.sent_at as Date });
-    history.set(row.customer_id as number, list);
+    add(row.customer_id as number, {
+      surveyId: row.survey_id,
+      touchpoint: row.touchpoint,
+      sentAt: row.sent_at as Date,
+    });
+  }
+  // Follow-ups from cases (closed loop) are contacts too: they count towards the contact budget.
+  const followUps = await db
+    .selectFrom('case_message')
+    .select(['customer_id', 'case_id', 'occurred_at'])
+    .where('customer_id', 'in', customerIds)
+    .where('occurred_at', '>', since)
+    .where('status', 'in', ['sent', 'logged'])
+    .execute();
+  for (const row of followUps) {
+    add(row.customer_id as number, {
+      surveyId: null,
+      touchpoint: null,
+      sentAt: row.occurred_at as Date,
+      caseId: row.case_id,
+    });
   }
   const outs = await db
     .selectFrom('contact_opt_out')

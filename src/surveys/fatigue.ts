@@ -16,11 +16,14 @@ export interface FatigueSettings {
   defaultTimeZone: string;
 }
 
-/** An invitation already sent to the customer. */
+/** An invitation already sent to the customer, or a follow-up from a case (closed loop). */
 export interface PastInvitation {
-  surveyId: number;
+  /** null for a follow-up from a case. */
+  surveyId: number | null;
   touchpoint: string | null;
   sentAt: Date;
+  /** The case a follow-up was sent from. */
+  caseId?: number;
 }
 
 export interface FatigueFacts {
@@ -31,7 +34,7 @@ export interface FatigueFacts {
   customer: { email: string | null; phone: string | null; timeZone: string | null } | null;
   /** Channels the customer opted out of. */
   optedOut: ReadonlySet<string>;
-  /** Invitations sent to the customer recently (any survey, any channel). */
+  /** Invitations sent to the customer recently (any survey, any channel), and follow-ups from cases. */
   history: readonly PastInvitation[];
 }
 
@@ -166,7 +169,10 @@ export const decideInvitation = (facts: FatigueFacts): FatigueDecision => {
     return {
       action: 'suppress',
       reason: 'contact_budget',
-      detail: `the customer was invited at ${recent.sentAt.toISOString()}; at most one invitation per ${minDaysBetweenInvitations} days`,
+      detail:
+        recent.caseId === undefined
+          ? `the customer was invited at ${recent.sentAt.toISOString()}; at most one invitation per ${minDaysBetweenInvitations} days`
+          : `the customer was contacted about case #${recent.caseId} at ${recent.sentAt.toISOString()}; at most one contact per ${minDaysBetweenInvitations} days`,
     };
   }
   if (invitation.touchpoint !== null) {

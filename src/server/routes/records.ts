@@ -70,8 +70,8 @@ export const recordRoutes = async (instance: FastifyInstance, { db }: { db: Db }
         tags: ['records'],
         summary: 'A customer profile with its cross-channel timeline',
         description:
-          'The profile, counts, life-cycle history and one page of the timeline (interactions, feedback and ' +
-          'events, newest first). Pass `nextCursor` as `cursor` for the next page.',
+          'The profile, counts, life-cycle history and one page of the timeline (interactions, feedback, ' +
+          'events and follow-ups sent from cases, newest first). Pass `nextCursor` as `cursor` for the next page.',
         params: externalIdParams,
         querystring: z.object({
           limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -95,6 +95,18 @@ export const recordRoutes = async (instance: FastifyInstance, { db }: { db: Db }
                   interactionOut.extend({ kind: z.literal('interaction') }),
                   feedbackOut.extend({ kind: z.literal('feedback') }),
                   eventOut.extend({ kind: z.literal('event') }),
+                  z.object({
+                    kind: z.literal('followUp'),
+                    id: z.int(),
+                    caseId: z.int(),
+                    channel: z.string().describe('email or call'),
+                    subject: z.string().nullable(),
+                    body: z.string(),
+                    outcome: z.string().nullable(),
+                    status: z.string().describe('sent, failed or logged'),
+                    actor: z.string(),
+                    occurredAt: z.string(),
+                  }),
                 ]),
               ),
               nextCursor: z.string().nullable(),
