@@ -4,6 +4,7 @@ import { computeMetrics } from '../analytics/metrics.js';
 import { metricsQuerySchema, parseMetricsRequest } from '../analytics/params.js';
 import { metricsTable } from '../analytics/table.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../auth/api-keys.js';
+import { RECOVERY_DIMENSIONS, recoveryQuerySchema, recoveryReport } from '../closed-loop/case-work.js';
 import { type Database, openDatabase, resolveDatabaseTarget } from '../db/index.js';
 import { analyzeRecords } from '../db/maintenance.js';
 import { loadDemo } from '../demo/load.js';
@@ -20,7 +21,7 @@ import { VERSION } from '../version.js';
 import { bootstrap } from '../workspace/bootstrap.js';
 import { createWorkspace, DEFAULT_WORKSPACE, getWorkspace, listWorkspaces } from '../workspace/workspaces.js';
 import { progressReporter } from './progress.js';
-import { formatReport, formatTable, responseRateTable } from './report.js';
+import { formatReport, formatTable, recoveryTable, responseRateTable } from './report.js';
 
 const integer = (name: string, min: number, max: number) => (value: string) => {
   const n = Number(value);
@@ -228,11 +229,16 @@ export const buildCli = (): Command => {
       `survey response rates instead (invited, delivered, opened, started, completed, suppressed); --by ${RESPONSE_RATE_DIMENSIONS.join(',')}`,
     )
     .option('--survey <id>', 'with --response-rates: one survey only')
+    .option(
+      '--recovery',
+      `recovery of closed cases instead (recovered, not recovered, unknown, pending, rate); --by one of ${RECOVERY_DIMENSIONS.join(',')}`,
+    )
     .action(
       async (options: {
         data: string;
         workspace: string;
         responseRates?: boolean;
+        recovery?: boolean;
         survey?: string;
         measures: string;
         by?: string;
@@ -244,6 +250,25 @@ export const buildCli = (): Command => {
         repeatWindowDays: string;
         format: 'table' | 'csv' | 'json';
       }) => {
+        if (options.recovery) {
+          const query = recoveryQuerySchema.safeParse({ by: options.by, from: options.from, to: options.to });
+          if (!query.success) {
+            const problems = query.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`);
+            throw new InvalidArgumentError(problems.join('; '));
+          }
+          await withDatabase(options.data, 'report', async ({ db }) => {
+            const workspace = await getWorkspace(db, options.workspace);
+            const result = await recoveryReport(db, workspace.id, query.data);
+            if (options.format === 'json') process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+            else {
+              const { header, rows } = recoveryTable(result);
+              process.stdout.write(
+                options.format === 'csv' ? stringify([header, ...rows]) : formatTable(header, rows, 1),
+              );
+            }
+          });
+          return;
+        }
         if (options.responseRates) {
           const query = responseRateQuerySchema.safeParse({
             by: options.by,

@@ -1,4 +1,5 @@
 import type { MeasureResult, MetricsResult, MetricsRow } from '../analytics/metrics.js';
+import type { RecoveryRow } from '../closed-loop/case-work.js';
 import type { Measure } from '../domain/metrics.js';
 import type { FunnelCounts } from '../surveys/response-rates.js';
 
@@ -111,5 +112,25 @@ export const responseRateTable = (result: {
       ...result.rows.map((row) => [...result.by.map((d) => row.group[d] ?? '(none)'), ...cells(row)]),
       [...result.by.map(() => '(all)'), ...cells(result.total)],
     ],
+  };
+};
+
+const RECOVERY_COUNTS = ['closed', 'recovered', 'notRecovered', 'unknown', 'pending'] as const;
+
+/** Recovery of closed cases as header and rows (the total last), for the terminal or CSV. */
+export const recoveryTable = (result: {
+  by: string;
+  rows: RecoveryRow[];
+  total: RecoveryRow;
+}): { header: string[]; rows: string[][] } => {
+  const cells = (row: RecoveryRow) => [
+    ...RECOVERY_COUNTS.map((name) => number(row[name], 0)),
+    row.recoveryRate === null ? '–' : `${number(row.recoveryRate * 100, 1)}%`,
+  ];
+  const label = (row: RecoveryRow) =>
+    row.key === null ? '(none)' : row.label && row.label !== row.key ? `${row.label} (${row.key})` : row.key;
+  return {
+    header: [result.by, ...RECOVERY_COUNTS, 'recoveryRate'],
+    rows: [...result.rows.map((row) => [label(row), ...cells(row)]), ['(all)', ...cells(result.total)]],
   };
 };

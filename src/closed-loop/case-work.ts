@@ -446,9 +446,12 @@ export const updateCase = async (
     if ('owner' in set || 'team' in set) {
       await logCase(trx, workspaceId, id, 'assigned', actor, {
         from: { owner: current.owner, team: current.team },
-        to: { owner: set.owner ?? current.owner, team: 'team' in set ? set.team : current.team },
+        to: {
+          owner: 'owner' in set ? set.owner : current.owner,
+          team: 'team' in set ? set.team : current.team,
+        },
       });
-      const owner = (set.owner ?? null) as string | null;
+      const owner = ('owner' in set ? set.owner : current.owner) as string | null;
       await notifyChange(
         runtime,
         trx,
@@ -458,7 +461,7 @@ export const updateCase = async (
         (title) =>
           `Case #${id} assigned to ${owner ?? (set.team as string | undefined) ?? 'the unassigned queue'}: ${title}`,
         { change: { from: current.owner, to: owner, by: actor } },
-        settings.notifyOwners && owner
+        settings.notifyOwners && owner && 'owner' in set
           ? [
               {
                 to: owner,
@@ -628,7 +631,8 @@ export const sendMessage = async (
       'customer.name': row.customer_name ?? 'customer',
       'case.id': String(id),
       'case.title': row.title,
-      owner: row.owner ?? actor,
+      // The person the customer may answer to: the owner, else whoever sends it (not an API key).
+      owner: row.owner ?? (actor.startsWith('api-key:') ? 'our customer care team' : actor),
     };
     if (input.template !== undefined) {
       const template = settings.messageTemplates[input.template];

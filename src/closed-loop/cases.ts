@@ -1,10 +1,16 @@
-import { sql } from 'kysely';
+import { type Insertable, sql } from 'kysely';
 import type { Db } from '../db/index.js';
-import { enqueueNotifications, type LoopEvent, type OwnerEmail } from './notifications.js';
+import type { CaseTable } from '../db/schema.js';
 import {
-  ACTIVE_STATUSES,
+  type ActiveWebhook,
+  enqueueNotifications,
+  insertNotifications,
+  type NotificationRow,
+  notificationRows,
+  type OwnerEmail,
+} from './notifications.js';
+import {
   bestPlaybook,
-  type CaseSituation,
   casePriority,
   decideRecovery,
   type Evidence,
@@ -189,160 +195,335 @@ const alertData = (matched: Matched, alertId: number) => ({
   occurredAt: matched.record.occurredAt.toISOString(),
 });
 
+const ACTIVE_SQL = sql`status IN ('open', 'in_progress', 'customer_contacted')`;
+
+/** The case a match belongs to: the customer's open case of the rule, or its own without customer. */
+const caseKey = (matched: Matched) =>
+  matched.customer
+    ? `${matched.rule.id}:${matched.customer.id}`
+    : `${matched.rule.id}:${matched.record.kind}:${matched.record.id}`;
+
+type OpenCaseRow = {
+  id: number;
+  rule_id: number;
+  customer_id: number | null;
+  title: string;
+  status: string;
+  severity: string;
+  priority: string;
+  owner: string | null;
+  team: string | null;
+  touchpoint: string | null;
+  root_cause: string | null;
+  first_response_due_at: Date | null;
+  resolve_due_at: Date | null;
+  escalation_level: number;
+  recovery: string | null;
+};
+const OPEN_CASE_COLUMNS = sql`id, rule_id, customer_id, title, status, severity, priority, owner, team, touchpoint,
+  root_cause, first_response_due_at, resolve_due_at, escalation_level, recovery`;
+
+const summaryOf = (row: OpenCaseRow, customer: CaseCustomer | null): CaseSummary => ({
+  id: row.id,
+  title: row.title,
+  status: row.status,
+  severity: row.severity,
+  priority: row.priority,
+  owner: row.owner,
+  team: row.team,
+  touchpoint: row.touchpoint,
+  ruleId: row.rule_id,
+  rootCause: row.root_cause,
+  firstResponseDueAt: row.first_response_due_at?.toISOString() ?? null,
+  resolveDueAt: row.resolve_due_at?.toISOString() ?? null,
+  escalationLevel: row.escalation_level,
+  recovery: row.recovery,
+  customer: customer ? { externalId: customer.externalId, name: customer.name } : null,
+});
+
+/** The customers' open cases of the rules, locked for the update. */
+const lockOpenCases = async (trx: Db, pairs: { ruleId: number; customerId: number }[]) => {
+  if (pairs.length === 0) return [];
+  const found = await sql<OpenCaseRow>`
+    SELECT ${OPEN_CASE_COLUMNS} FROM cx_case
+    WHERE (rule_id, customer_id) IN (SELECT * FROM unnest(${pairs.map((p) => p.ruleId)}::bigint[], ${pairs.map((p) => p.customerId)}::bigint[]))
+      AND ${ACTIVE_SQL}
+    ORDER BY id FOR UPDATE`.execute(trx);
+  return found.rows;
+};
+
 /**
- * Raises the alert of a matched record and opens its case, or attaches the alert to the customer's
- * open case of the same rule. Runs in the caller's transaction. Returns null when the record
- * already has its alert of this rule (a record re-sent and evaluated again).
+ * Raises the alerts of a workspace's matched records, in the caller's transaction: each match
+ * opens a case, or attaches to the customer's open case of the same rule (one open case per
+ * customer and rule); a record already alerted by a rule (sent again) raises nothing. The work is
+ * done in a handful of statements for the whole batch, whatever its number of matches, so the
+ * outbox keeps up with ingestion.
  */
-export const raiseAlert = async (
+export const raiseAlerts = async (
   trx: Db,
-  matched: Matched,
-  context: () => Promise<WorkspaceContext>,
+  workspaceId: number,
+  matches: readonly Matched[],
+  context: WorkspaceContext & { webhooks: readonly ActiveWebhook[] },
   now: Date,
-): Promise<{ alertId: number; caseId: number; opened: boolean } | null> => {
-  const { workspaceId, rule, record, customer } = matched;
-  const seen = await trx
-    .selectFrom('alert')
-    .select('id')
-    .where('rule_id', '=', rule.id)
-    .where('record_kind', '=', record.kind)
-    .where('record_id', '=', record.id)
-    .executeTakeFirst();
-  if (seen) return null;
+): Promise<{ alerts: number; opened: number }> => {
+  if (matches.length === 0) return { alerts: 0, opened: 0 };
+  // 1. Records already alerted by the rule (sent again), and repeats within the batch.
+  const seen = await sql<{ rule_id: number; record_kind: string; record_id: number }>`
+    SELECT rule_id, record_kind, record_id FROM alert
+    WHERE record_id = ANY (${[...new Set(matches.map((m) => m.record.id))]}::bigint[])
+      AND rule_id = ANY (${[...new Set(matches.map((m) => m.rule.id))]}::bigint[])`.execute(trx);
+  const done = new Set(seen.rows.map((row) => `${row.rule_id}:${row.record_kind}:${row.record_id}`));
+  const fresh: Matched[] = [];
+  for (const match of matches) {
+    const key = `${match.rule.id}:${match.record.kind}:${match.record.id}`;
+    if (done.has(key)) continue;
+    done.add(key);
+    fresh.push(match);
+  }
+  if (fresh.length === 0) return { alerts: 0, opened: 0 };
 
-  const findOpen = () =>
-    customer
-      ? trx
-          .selectFrom('cx_case')
-          .select('id')
-          .where('rule_id', '=', rule.id)
-          .where('customer_id', '=', customer.id)
-          .where('status', 'in', ACTIVE_STATUSES)
-          .forUpdate()
-          .executeTakeFirst()
-      : Promise.resolve(undefined);
+  // 2. The open cases they attach to.
+  const byCase = new Map<string, Matched[]>();
+  for (const match of fresh) {
+    const key = caseKey(match);
+    const list = byCase.get(key) ?? [];
+    list.push(match);
+    byCase.set(key, list);
+  }
+  const pairsOf = (keys: Iterable<string>) =>
+    [...keys]
+      .map((key) => byCase.get(key)?.[0] as Matched)
+      .filter((m) => m.customer)
+      .map((m) => ({ ruleId: m.rule.id, customerId: (m.customer as CaseCustomer).id }));
+  const cases = new Map<string, OpenCaseRow>();
+  for (const row of await lockOpenCases(trx, pairsOf(byCase.keys())))
+    cases.set(`${row.rule_id}:${row.customer_id}`, row);
 
-  let caseId = (await findOpen())?.id;
-  let opened = false;
-  const { settings, playbooks, caseLink } = await context();
-  let route: Awaited<ReturnType<typeof routeCase>> | undefined;
-  if (caseId === undefined) {
-    route = await routeCase(trx, matched, settings);
+  // 3. New cases for the others: routed, prioritised, with SLA clocks and the best playbook.
+  const { settings, playbooks } = context;
+  const newKeys = [...byCase.keys()].filter((key) => !cases.has(key));
+  const planned = new Map<
+    string,
+    { route: Awaited<ReturnType<typeof routeCase>>; playbook: (typeof playbooks)[number] | null }
+  >();
+  const rows: Insertable<CaseTable>[] = [];
+  for (const key of newKeys) {
+    const first = byCase.get(key)?.[0] as Matched;
+    const { rule, record, customer } = first;
+    const route = await routeCase(trx, first, settings);
     const priority = casePriority(rule.severity, customer?.value, settings.valueTiers);
     const due = slaDueDates(now, rule.severity, settings);
-    const situation: CaseSituation = {
+    const playbook = bestPlaybook(playbooks, {
       touchpoint: record.touchpoint,
       rootCause: null,
       personalityType: customer?.personalityType ?? null,
       lifecycleStage: customer?.lifecycleStage ?? null,
       severity: rule.severity,
-    };
-    const playbook = bestPlaybook(playbooks, situation);
-    const inserted = await sql<{ id: number }>`
-      INSERT INTO cx_case (workspace_id, rule_id, customer_id, title, severity, priority, priority_score, owner,
-        team, touchpoint, channel, playbook_id, first_response_due_at, resolve_due_at, alert_count, last_alert_at,
-        created_at, updated_at)
-      VALUES (${workspaceId}, ${rule.id}, ${customer?.id ?? null},
-        ${`${rule.name}: ${customer ? (customer.name ?? customer.externalId) : record.externalId}`},
-        ${rule.severity}, ${priority.priority}, ${priority.score}, ${route.owner}, ${route.team}, ${record.touchpoint},
-        ${record.channel}, ${playbook?.id ?? null}, ${due.firstResponseDueAt}, ${due.resolveDueAt}, 1, ${now},
-        ${now}, ${now})
-      ON CONFLICT (rule_id, customer_id) WHERE status IN ('open', 'in_progress', 'customer_contacted') DO NOTHING
-      RETURNING id`.execute(trx);
-    caseId = inserted.rows[0]?.id;
-    if (caseId !== undefined) {
-      opened = true;
-      await logCase(trx, workspaceId, caseId, 'opened', SYSTEM_ACTOR, {
-        ruleId: rule.id,
-        severity: rule.severity,
-        priority: priority.priority,
-        owner: route.owner,
-        team: route.team,
-        routedVia: route.via,
-        playbookId: playbook?.id ?? null,
-      });
-      if (playbook) {
-        await trx
-          .insertInto('case_step')
-          .values(
-            playbook.steps.map((text, index) => ({
-              case_id: caseId as number,
-              position: index + 1,
-              workspace_id: workspaceId,
-              text,
-            })),
-          )
-          .execute();
-      }
-    } else {
-      // Another process opened it meanwhile: attach to that one.
-      caseId = (await findOpen())?.id;
-      if (caseId === undefined) throw new Error('the open case of this customer and rule vanished');
-    }
-  }
-  if (!opened) {
-    await trx
-      .updateTable('cx_case')
-      .set({ alert_count: sql`alert_count + 1`, last_alert_at: now, updated_at: now })
-      .where('id', '=', caseId)
-      .execute();
-  }
-  const alert = await trx
-    .insertInto('alert')
-    .values({
+    });
+    planned.set(key, { route, playbook });
+    rows.push({
       workspace_id: workspaceId,
       rule_id: rule.id,
-      case_id: caseId,
-      record_kind: record.kind,
-      record_id: record.id,
       customer_id: customer?.id ?? null,
+      title: `${rule.name}: ${customer ? (customer.name ?? customer.externalId) : record.externalId}`,
       severity: rule.severity,
-      occurred_at: record.occurredAt,
-      raised_at: now,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  if (!opened) {
-    await logCase(trx, workspaceId, caseId, 'alert_attached', SYSTEM_ACTOR, {
-      alertId: alert.id,
-      record: { kind: record.kind, externalId: record.externalId },
+      priority: priority.priority,
+      priority_score: priority.score,
+      owner: route.owner,
+      team: route.team,
+      touchpoint: record.touchpoint,
+      channel: record.channel,
+      playbook_id: playbook?.id ?? null,
+      first_response_due_at: due.firstResponseDueAt,
+      resolve_due_at: due.resolveDueAt,
+      alert_count: byCase.get(key)?.length ?? 1,
+      last_alert_at: now,
+      created_at: now,
+      updated_at: now,
     });
   }
-
-  const summary = await caseSummary(trx, caseId);
-  const link = caseLink(caseId);
-  const data = { case: summary, alert: alertData(matched, alert.id) };
-  const who = customer ? (customer.name ?? customer.externalId) : 'an anonymous customer';
-  await enqueueNotifications(trx, workspaceId, {
-    type: 'alert.raised',
-    caseId,
-    data,
-    summary: `${rule.severity.toUpperCase()} alert "${rule.name}" for ${who}`,
-    link,
-  });
-  if (opened && route) {
-    const event: LoopEvent = {
-      type: 'case.opened',
-      caseId,
-      data,
-      summary: `Case #${caseId} opened (${summary.priority}): ${summary.title} → ${route.owner ?? route.team ?? 'unassigned queue'}`,
-      link,
-    };
-    const emails =
-      settings.notifyOwners && route.owner
-        ? [
-            ownerEmail(
-              route.owner,
-              `[Touchpoint ${summary.priority}] New case #${caseId}: ${summary.title}`,
-              summary,
-              [`A case was assigned to you (${route.via}).`],
-              link,
-            ),
-          ]
-        : [];
-    await enqueueNotifications(trx, workspaceId, event, emails);
+  const opened = new Set<string>();
+  if (rows.length > 0) {
+    const inserted = await trx
+      .insertInto('cx_case')
+      .values(rows)
+      .onConflict((conflict) =>
+        conflict
+          .columns(['rule_id', 'customer_id'])
+          .where('status', 'in', ['open', 'in_progress', 'customer_contacted'])
+          .doNothing(),
+      )
+      .returning([
+        'id',
+        'rule_id',
+        'customer_id',
+        'title',
+        'status',
+        'severity',
+        'priority',
+        'owner',
+        'team',
+        'touchpoint',
+        'root_cause',
+        'first_response_due_at',
+        'resolve_due_at',
+        'escalation_level',
+        'recovery',
+      ])
+      .execute();
+    // Cases without a customer are one per record: match them back by rule and title.
+    const byPair = new Map<string, OpenCaseRow>();
+    const anonymous = new Map<string, OpenCaseRow[]>();
+    for (const row of inserted as unknown as OpenCaseRow[]) {
+      if (row.customer_id === null) {
+        const list = anonymous.get(`${row.rule_id}|${row.title}`) ?? [];
+        list.push(row);
+        anonymous.set(`${row.rule_id}|${row.title}`, list);
+      } else byPair.set(`${row.rule_id}:${row.customer_id}`, row);
+    }
+    newKeys.forEach((key, index) => {
+      const first = byCase.get(key)?.[0] as Matched;
+      const row = first.customer
+        ? byPair.get(key)
+        : anonymous.get(`${first.rule.id}|${rows[index]?.title}`)?.shift();
+      if (row) {
+        cases.set(key, row);
+        opened.add(key);
+      }
+    });
+    // Another process opened some of them meanwhile: attach to those.
+    const raced = newKeys.filter((key) => !cases.has(key));
+    for (const row of await lockOpenCases(trx, pairsOf(raced)))
+      cases.set(`${row.rule_id}:${row.customer_id}`, row);
+    if (raced.some((key) => !cases.has(key)))
+      throw new Error('an open case vanished while alerts were raised');
+    // Playbook steps of the new cases.
+    const steps = [...opened].flatMap((key) => {
+      const playbook = planned.get(key)?.playbook;
+      const caseId = (cases.get(key) as OpenCaseRow).id;
+      return (playbook?.steps ?? []).map((text, index) => ({
+        case_id: caseId,
+        position: index + 1,
+        workspace_id: workspaceId,
+        text,
+      }));
+    });
+    if (steps.length > 0) await trx.insertInto('case_step').values(steps).execute();
   }
-  return { alertId: alert.id, caseId, opened };
+
+  // 4. The alerts, the attached cases' counts, the history and the notifications.
+  const alertRows = fresh.map((match) => ({
+    workspace_id: workspaceId,
+    rule_id: match.rule.id,
+    case_id: (cases.get(caseKey(match)) as OpenCaseRow).id,
+    record_kind: match.record.kind,
+    record_id: match.record.id,
+    customer_id: match.customer?.id ?? null,
+    severity: match.rule.severity,
+    occurred_at: match.record.occurredAt,
+    raised_at: now,
+  }));
+  const alertIds = (await trx.insertInto('alert').values(alertRows).returning('id').execute()).map(
+    (row) => row.id,
+  );
+  const attached = [...byCase.keys()].filter((key) => !opened.has(key));
+  if (attached.length > 0) {
+    const ids = attached.map((key) => (cases.get(key) as OpenCaseRow).id);
+    const counts = attached.map((key) => byCase.get(key)?.length ?? 1);
+    await sql`
+      UPDATE cx_case c SET alert_count = c.alert_count + u.n, last_alert_at = ${now}, updated_at = ${now}
+      FROM unnest(${ids}::bigint[], ${counts}::int[]) AS u(id, n) WHERE c.id = u.id`.execute(trx);
+  }
+  const history: {
+    workspace_id: number;
+    case_id: number;
+    type: string;
+    actor: string;
+    detail: never;
+    at: Date;
+  }[] = [];
+  const notifications: NotificationRow[] = [];
+  fresh.forEach((match, index) => {
+    const key = caseKey(match);
+    const row = cases.get(key) as OpenCaseRow;
+    const alertId = alertIds[index] as number;
+    const summary = summaryOf(row, match.customer);
+    const data = { case: summary, alert: alertData(match, alertId) };
+    const link = context.caseLink(row.id);
+    const isOpening = opened.has(key) && byCase.get(key)?.[0] === match;
+    if (isOpening) {
+      const plan = planned.get(key);
+      history.push({
+        workspace_id: workspaceId,
+        case_id: row.id,
+        type: 'opened',
+        actor: SYSTEM_ACTOR,
+        detail: JSON.stringify({
+          ruleId: match.rule.id,
+          alertId,
+          severity: match.rule.severity,
+          priority: row.priority,
+          owner: row.owner,
+          team: row.team,
+          routedVia: plan?.route.via,
+          playbookId: plan?.playbook?.id ?? null,
+        }) as never,
+        at: now,
+      });
+    } else {
+      history.push({
+        workspace_id: workspaceId,
+        case_id: row.id,
+        type: 'alert_attached',
+        actor: SYSTEM_ACTOR,
+        detail: JSON.stringify({
+          alertId,
+          record: { kind: match.record.kind, externalId: match.record.externalId },
+        }) as never,
+        at: now,
+      });
+    }
+    const who = match.customer ? (match.customer.name ?? match.customer.externalId) : 'an anonymous customer';
+    notifications.push(
+      ...notificationRows(context.webhooks, workspaceId, {
+        type: 'alert.raised',
+        caseId: row.id,
+        data,
+        summary: `${match.rule.severity.toUpperCase()} alert "${match.rule.name}" for ${who}`,
+        link,
+      }),
+    );
+    if (isOpening) {
+      const via = planned.get(key)?.route.via ?? '';
+      notifications.push(
+        ...notificationRows(
+          context.webhooks,
+          workspaceId,
+          {
+            type: 'case.opened',
+            caseId: row.id,
+            data,
+            summary: `Case #${row.id} opened (${row.priority}): ${row.title} → ${row.owner ?? row.team ?? 'unassigned queue'}`,
+            link,
+          },
+          settings.notifyOwners && row.owner
+            ? [
+                ownerEmail(
+                  row.owner,
+                  `[Touchpoint ${row.priority}] New case #${row.id}: ${row.title}`,
+                  summary,
+                  [`A case was assigned to you (${via}).`],
+                  link,
+                ),
+              ]
+            : [],
+        ),
+      );
+    }
+  });
+  await trx.insertInto('case_event').values(history).execute();
+  await insertNotifications(trx, notifications);
+  return { alerts: fresh.length, opened: opened.size };
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ import {
   usesPatterns,
 } from '../domain/alert-conditions.js';
 import { readRecordsByIds } from '../records/read-records.js';
-import { type CaseCustomer, type Matched, raiseAlert, type WorkspaceContext } from './cases.js';
+import { type CaseCustomer, type Matched, raiseAlerts, type WorkspaceContext } from './cases.js';
+import { type ActiveWebhook, activeWebhooks } from './notifications.js';
 import type { PlaybookMatch } from './policy.js';
 import type { RoutingStep } from './rules.js';
 import { readClosedLoopSettings, type Severity } from './settings.js';
@@ -216,37 +217,29 @@ export const processOutbox = async (
       for (const row of found.rows) previousNps.set(row.id, row.previous);
     }
 
-    const contexts = new Map<number, Promise<WorkspaceContext>>();
-    const contextOf = (ws: number) => {
-      let context = contexts.get(ws);
-      if (!context) {
-        context = (async () => {
-          const [settings, playbooks] = await Promise.all([
-            readClosedLoopSettings(trx, ws),
-            trx
-              .selectFrom('playbook')
-              .select(['id', 'name', 'match', 'steps'])
-              .where('workspace_id', '=', ws)
-              .where('active', '=', true)
-              .orderBy('id')
-              .execute(),
-          ]);
-          return {
-            settings,
-            playbooks: playbooks.map((row) => ({
-              id: row.id,
-              name: row.name,
-              match: row.match as PlaybookMatch,
-              steps: row.steps,
-            })),
-            caseLink: (caseId: number) => caseLink?.(ws, caseId),
-          };
-        })();
-        contexts.set(ws, context);
-      }
-      return context;
+    const contextOf = async (ws: number): Promise<WorkspaceContext & { webhooks: ActiveWebhook[] }> => {
+      const settings = await readClosedLoopSettings(trx, ws);
+      const playbooks = await trx
+        .selectFrom('playbook')
+        .select(['id', 'name', 'match', 'steps'])
+        .where('workspace_id', '=', ws)
+        .where('active', '=', true)
+        .orderBy('id')
+        .execute();
+      return {
+        settings,
+        playbooks: playbooks.map((row) => ({
+          id: row.id,
+          name: row.name,
+          match: row.match as PlaybookMatch,
+          steps: row.steps,
+        })),
+        webhooks: await activeWebhooks(trx, ws),
+        caseLink: (caseId: number) => caseLink?.(ws, caseId),
+      };
     };
 
+    const matchesOf = new Map<number, Matched[]>();
     for (const row of rows) {
       const applicable = rulesOf(row.workspace_id, row.record_kind, row);
       const record = records.get(`${row.record_kind}:${row.record_id}`);
@@ -254,11 +247,12 @@ export const processOutbox = async (
       const customer = row.customer_id === null ? null : (customers.get(row.customer_id) ?? null);
       // The record's own snapshot of segment, stage and personality type wins over the customer's
       // current ones (the experience is judged as it was at the encounter).
+      const snapshot = (record.atEncounter ?? {}) as Record<string, string | null>;
       const evaluated: Record<string, unknown> = {
-        segment: customer?.segment ?? null,
-        lifecycleStage: customer?.lifecycleStage ?? null,
-        personalityType: customer?.personalityType ?? null,
-        ...Object.fromEntries(Object.entries(record).filter(([, value]) => value !== null)),
+        ...record,
+        segment: snapshot.segment ?? customer?.segment ?? null,
+        lifecycleStage: snapshot.lifecycleStage ?? customer?.lifecycleStage ?? null,
+        personalityType: snapshot.personalityType ?? customer?.personalityType ?? null,
         value: customer?.value ?? null,
       };
       const at = row.occurred_at.getTime();
@@ -273,7 +267,8 @@ export const processOutbox = async (
       };
       for (const rule of applicable) {
         if (!evaluateCondition(rule.condition, context)) continue;
-        const matched: Matched = {
+        const list = matchesOf.get(row.workspace_id) ?? [];
+        list.push({
           workspaceId: row.workspace_id,
           rule,
           record: {
@@ -285,13 +280,14 @@ export const processOutbox = async (
             channel: typeof record.channel === 'string' ? record.channel : null,
           },
           customer,
-        };
-        const raised = await raiseAlert(trx, matched, () => contextOf(row.workspace_id), now);
-        if (raised) {
-          result.alerts++;
-          if (raised.opened) result.casesOpened++;
-        }
+        });
+        matchesOf.set(row.workspace_id, list);
       }
+    }
+    for (const [ws, matches] of matchesOf) {
+      const raised = await raiseAlerts(trx, ws, matches, await contextOf(ws), now);
+      result.alerts += raised.alerts;
+      result.casesOpened += raised.opened;
     }
     await sql`DELETE FROM alert_outbox WHERE id = ANY (${rows.map((row) => row.id)}::bigint[])`.execute(trx);
     return result;

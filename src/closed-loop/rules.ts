@@ -46,7 +46,7 @@ export const ruleInputSchema = z
       .describe('Owner routing; [] → the unassigned queue.'),
     maxAgeHours: z
       .number()
-      .positive()
+      .gte(1 / 3600, 'must be at least one second (1/3600 hours)')
       .max(24 * 3650)
       .default(168)
       .describe('Records that occurred longer ago than this when ingested (history imports) raise nothing.'),

@@ -30,24 +30,37 @@ const url = z
     }
   }, 'must be an http(s) URL');
 
+const webhookFields = {
+  url,
+  events: z
+    .array(z.enum(WEBHOOK_EVENTS))
+    .min(1)
+    .max(WEBHOOK_EVENTS.length)
+    .describe('The events to send; all by default.'),
+  format: z
+    .enum(WEBHOOK_FORMATS)
+    .describe('json: the event as JSON; slack: a Slack-compatible {"text", "blocks"} message.'),
+  active: z.boolean().describe('false pauses deliveries (they wait, in order) until it is true again.'),
+};
+
 export const webhookInputSchema = z
   .object({
-    url,
-    events: z
-      .array(z.enum(WEBHOOK_EVENTS))
-      .min(1)
-      .max(WEBHOOK_EVENTS.length)
-      .default([...WEBHOOK_EVENTS])
-      .describe('The events to send; all by default.'),
-    format: z
-      .enum(WEBHOOK_FORMATS)
-      .default('json')
-      .describe('json: the event as JSON; slack: a Slack-compatible {"text", "blocks"} message.'),
-    active: z.boolean().default(true),
+    url: webhookFields.url,
+    events: webhookFields.events.default([...WEBHOOK_EVENTS]),
+    format: webhookFields.format.default('json'),
+    active: webhookFields.active.default(true),
   })
   .strict();
 
-export const webhookPatchSchema = webhookInputSchema.partial().strict();
+/** A change of some fields; the others keep their values (no defaults here). */
+export const webhookPatchSchema = z
+  .object({
+    url: webhookFields.url.optional(),
+    events: webhookFields.events.optional(),
+    format: webhookFields.format.optional(),
+    active: webhookFields.active.optional(),
+  })
+  .strict();
 
 export interface Webhook {
   id: number;

@@ -1,7 +1,7 @@
 import type { Db } from '../db/index.js';
 import type { Channels } from '../surveys/channels.js';
 import { decideRecoveries, escalateDue } from './cases.js';
-import { deliverNotifications } from './notifications.js';
+import { claimNotifications, sendClaimed } from './notifications.js';
 import { closedLoopPending, processOutbox } from './processor.js';
 
 const listeners = new Set<() => void>();
@@ -64,10 +64,20 @@ export const startClosedLoop = (runtime: ClosedLoopRuntime, options: WorkerOptio
   const { pollMs = 250, sweepMs = 5_000, onError = () => {} } = options;
   let stopped = false;
 
+  // Sends run independently: each records its outcome when it finishes and looks for more (the
+  // next delivery of its webhook), so a slow receiver never holds up the others.
+  const inFlight = new Set<Promise<void>>();
   const deliveries = loop(async () => {
     while (!stopped) {
-      const result = await deliverNotifications(runtime, new Date(), { limit: DELIVERY_BATCH });
-      if (result.delivered + result.retrying + result.failed < DELIVERY_BATCH) break;
+      const claimed = await claimNotifications(runtime.db, new Date(), { limit: DELIVERY_BATCH });
+      for (const item of claimed) {
+        const sending: Promise<void> = sendClaimed(runtime, item, new Date())
+          .then(() => deliveries.wake())
+          .catch(onError)
+          .finally(() => inFlight.delete(sending));
+        inFlight.add(sending);
+      }
+      if (claimed.length < DELIVERY_BATCH) break;
     }
   }, onError);
   const outbox = loop(async () => {
@@ -108,6 +118,7 @@ export const startClosedLoop = (runtime: ClosedLoopRuntime, options: WorkerOptio
       clearInterval(pollTimer);
       clearInterval(sweepTimer);
       await Promise.all([outbox.idle(), deliveries.idle(), sweeps.idle(), poll.idle()]);
+      await Promise.all([...inFlight]);
     },
   };
 };
