@@ -184,56 +184,87 @@ const callWebhook = async (item: Claimed, now: Date): Promise<number> => {
   throw error;
 };
 
+/** How many consecutive deliveries of one webhook one claim takes (sent one after another). */
+export const WEBHOOK_RUN = 20;
+
 /**
- * Claims the notifications that are due: each webhook's deliveries strictly in order (only its
- * oldest pending one can be claimed; a failing one holds the later ones back until it is delivered
- * or given up), e-mails in any order; deliveries of deactivated webhooks wait. Claims are made with
- * row locks (FOR UPDATE SKIP LOCKED) and a lease, so several processes share the work without
- * sending anything twice, and a process that dies mid-send leaves its claims to be retried when
- * the lease ends.
+ * Claims the notifications that are due, with a lease. Each webhook's deliveries go strictly in
+ * order: its row is locked while claiming (FOR UPDATE SKIP LOCKED, so several processes share the
+ * work and never claim one webhook's queue at once), and only a run of its oldest pending
+ * deliveries is taken, stopping at the first one that is not due or still leased — a failing
+ * delivery holds the later ones back until it is delivered or given up. Deliveries of deactivated
+ * webhooks wait. E-mails are claimed in any order. A process that dies mid-send leaves its claims
+ * to be retried when the lease ends. Returns runs to send in order (one per webhook) and e-mails.
  */
 export const claimNotifications = async (
   db: Db,
   now: Date,
   options: DeliveryOptions = {},
-): Promise<Claimed[]> => {
+): Promise<{ runs: Claimed[][]; emails: Claimed[] }> => {
   const { limit = 50, workspaceId, leaseMs = 60_000 } = options;
+  const scope = workspaceId === undefined ? sql`` : sql`AND workspace_id = ${workspaceId}`;
   return db.transaction().execute(async (trx) => {
-    const ids = await sql<{ id: number }>`
-      SELECT n.id FROM notification n
-      WHERE n.status = 'pending' AND n.next_attempt_at <= ${now}
-        AND (n.lease_until IS NULL OR n.lease_until <= ${now})
-        ${workspaceId === undefined ? sql`` : sql`AND n.workspace_id = ${workspaceId}`}
-        AND (n.webhook_id IS NULL OR (
-          EXISTS (SELECT 1 FROM webhook w WHERE w.id = n.webhook_id AND w.active)
-          AND NOT EXISTS (
-            SELECT 1 FROM notification e WHERE e.webhook_id = n.webhook_id AND e.status = 'pending' AND e.id < n.id)))
-      ORDER BY n.id LIMIT ${limit}
-      FOR UPDATE OF n SKIP LOCKED`.execute(trx);
-    if (ids.rows.length === 0) return [];
+    const hooks = await sql<{ id: number }>`
+      SELECT w.id FROM webhook w
+      WHERE w.active ${workspaceId === undefined ? sql`` : sql`AND w.workspace_id = ${workspaceId}`}
+        AND EXISTS (SELECT 1 FROM notification n WHERE n.webhook_id = w.id AND n.status = 'pending'
+          AND n.next_attempt_at <= ${now} AND (n.lease_until IS NULL OR n.lease_until <= ${now}))
+      ORDER BY w.id LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED`.execute(trx);
+    const chosen: number[] = [];
+    if (hooks.rows.length > 0) {
+      const queued = await sql<{ id: number; webhook_id: number; due: boolean }>`
+        SELECT id, webhook_id, (next_attempt_at <= ${now} AND (lease_until IS NULL OR lease_until <= ${now})) AS due
+        FROM (SELECT n.*, row_number() OVER (PARTITION BY n.webhook_id ORDER BY n.id) AS position
+          FROM notification n WHERE n.webhook_id = ANY (${hooks.rows.map((row) => row.id)}::bigint[])
+            AND n.status = 'pending') q
+        WHERE position <= ${WEBHOOK_RUN}
+        ORDER BY webhook_id, id`.execute(trx);
+      const blocked = new Set<number>();
+      for (const row of queued.rows) {
+        if (blocked.has(row.webhook_id)) continue;
+        if (row.due) chosen.push(row.id);
+        else blocked.add(row.webhook_id);
+      }
+    }
+    const emails = await sql<{ id: number }>`
+      SELECT id FROM notification
+      WHERE channel = 'email' AND status = 'pending' AND next_attempt_at <= ${now}
+        AND (lease_until IS NULL OR lease_until <= ${now}) ${scope}
+      ORDER BY id LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED`.execute(trx);
+    chosen.push(...emails.rows.map((row) => row.id));
+    if (chosen.length === 0) return { runs: [], emails: [] };
     const rows = await sql<Claimed>`
       UPDATE notification n SET lease_until = ${new Date(now.getTime() + leaseMs)}, attempts = n.attempts + 1
-      FROM (SELECT unnest(${ids.rows.map((row) => row.id)}::bigint[]) AS id) c
-      WHERE n.id = c.id
+      WHERE n.id = ANY (${chosen}::bigint[])
       RETURNING n.id, n.channel, n.webhook_id, n.recipient, n.event_id, n.event_type, n.payload, n.attempts,
         (SELECT url FROM webhook w WHERE w.id = n.webhook_id) AS url,
         (SELECT secret FROM webhook w WHERE w.id = n.webhook_id) AS secret`.execute(trx);
-    return rows.rows.sort((a, b) => a.id - b.id);
+    const runs = new Map<number, Claimed[]>();
+    const mail: Claimed[] = [];
+    for (const row of rows.rows.sort((a, b) => a.id - b.id)) {
+      if (row.webhook_id === null) mail.push(row);
+      else runs.set(row.webhook_id, [...(runs.get(row.webhook_id) ?? []), row]);
+    }
+    return { runs: [...runs.values()], emails: mail };
   });
 };
 
 export type SendOutcome = 'delivered' | 'retrying' | 'failed';
 
-/**
- * Sends one claimed notification and records the outcome and the attempt at once (so other
- * deliveries never wait for a slow receiver): delivered; or retried after 1 s, 4 s, 16 s … and
- * marked failed after the last attempt; a redirect or a 4xx other than 408/429 is not retried.
- */
-export const sendClaimed = async (
-  runtime: DeliveryRuntime,
-  item: Claimed,
-  now: Date,
-): Promise<SendOutcome> => {
+interface Attempted {
+  item: Claimed;
+  outcome: SendOutcome;
+  status: number | null;
+  error: string | null;
+  ms: number;
+  nextAttemptAt: Date | null;
+  deliveredAt: Date | null;
+}
+
+/** One attempt at a claimed notification: delivered, to retry after the backoff, or failed. */
+const attempt = async (runtime: DeliveryRuntime, item: Claimed, now: Date): Promise<Attempted> => {
   const started = performance.now();
   let status: number | null = null;
   let error: string | null = null;
@@ -256,58 +287,96 @@ export const sendClaimed = async (
     error = delivery.message;
     permanent = delivery.permanent;
   }
-  const ms = performance.now() - started;
-  let outcome: SendOutcome;
-  let update: Record<string, unknown>;
-  if (error === null) {
-    outcome = 'delivered';
-    update = {
-      status: 'delivered',
-      delivered_at: new Date(now.getTime() + ms),
-      last_status: status,
-      last_error: null,
-    };
-  } else {
-    const delay = permanent ? null : retryDelayMs(item.attempts, MAX_ATTEMPTS);
-    outcome = delay === null ? 'failed' : 'retrying';
-    update =
-      delay === null
-        ? { status: 'failed', last_status: status, last_error: error }
-        : { next_attempt_at: new Date(now.getTime() + delay), last_status: status, last_error: error };
-  }
-  await runtime.db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('notification')
-      .set({ ...update, lease_until: null })
-      .where('id', '=', item.id)
-      .execute();
-    await trx
-      .insertInto('notification_attempt')
-      .values({
-        notification_id: item.id,
-        attempt: item.attempts,
-        status_code: status,
-        error,
-        duration_ms: Math.round(ms * 100) / 100,
-      })
-      .execute();
-  });
-  return outcome;
+  const ms = Math.round((performance.now() - started) * 100) / 100;
+  const delay = error === null || permanent ? null : retryDelayMs(item.attempts, MAX_ATTEMPTS);
+  const outcome: SendOutcome = error === null ? 'delivered' : delay === null ? 'failed' : 'retrying';
+  return {
+    item,
+    outcome,
+    status,
+    error,
+    ms,
+    nextAttemptAt: delay === null ? null : new Date(now.getTime() + delay),
+    deliveredAt: outcome === 'delivered' ? new Date(now.getTime() + ms) : null,
+  };
 };
 
 /**
- * Claims the notifications due at `now` and sends them all (see claimNotifications and
- * sendClaimed); resolves when every one has its outcome recorded.
+ * Records attempts and hands back claims that were not tried (lease and attempt undone), in one
+ * statement: each notification's outcome, and each attempt in the log.
+ */
+const record = async (db: Db, attempted: readonly Attempted[], released: readonly number[]) => {
+  const column = <T>(pick: (a: Attempted) => T) => attempted.map(pick);
+  await sql`
+    WITH input AS (
+      SELECT * FROM unnest(
+        ${column((a) => a.item.id)}::bigint[], ${column((a) => a.outcome)}::text[],
+        ${column((a) => a.nextAttemptAt)}::timestamptz[], ${column((a) => a.deliveredAt)}::timestamptz[],
+        ${column((a) => a.status)}::int[], ${column((a) => a.error)}::text[], ${column((a) => a.item.attempts)}::int[],
+        ${column((a) => a.ms)}::float8[]
+      ) AS t(id, outcome, next_attempt_at, delivered_at, status_code, error, attempt, ms)
+    ), updated AS (
+      UPDATE notification n
+      SET status = CASE WHEN i.outcome = 'retrying' THEN 'pending' ELSE i.outcome END,
+        next_attempt_at = coalesce(i.next_attempt_at, n.next_attempt_at), delivered_at = i.delivered_at,
+        last_status = i.status_code, last_error = i.error, lease_until = NULL
+      FROM input i WHERE n.id = i.id
+      RETURNING n.id
+    ), released AS (
+      UPDATE notification SET lease_until = NULL, attempts = attempts - 1
+      WHERE id = ANY (${[...released]}::bigint[])
+      RETURNING id
+    )
+    INSERT INTO notification_attempt (notification_id, attempt, status_code, error, duration_ms)
+    SELECT id, attempt, status_code, error, ms FROM input`.execute(db);
+};
+
+/**
+ * Sends a webhook's claimed run in order and records the outcomes together (a crash before the
+ * record means the run is sent again when its lease ends: delivery is at least once, and receivers
+ * drop event ids they have seen). When one is to be retried, the rest of the run is handed back
+ * unsent to wait behind it; a delivery given up (failed) no longer holds the others back. Outcomes:
+ * delivered; retried after 1 s, 4 s, 16 s … and failed after the last attempt; a redirect or a 4xx
+ * other than 408/429 is not retried.
+ */
+export const sendRun = async (
+  runtime: DeliveryRuntime,
+  run: readonly Claimed[],
+  now: Date,
+): Promise<SendOutcome[]> => {
+  const attempted: Attempted[] = [];
+  for (const item of run) {
+    const result = await attempt(runtime, item, now);
+    attempted.push(result);
+    if (result.outcome === 'retrying') break;
+  }
+  await record(
+    runtime.db,
+    attempted,
+    run.slice(attempted.length).map((item) => item.id),
+  );
+  return attempted.map((result) => result.outcome);
+};
+
+/** Sends one claimed notification (an e-mail) and records its outcome. */
+export const sendClaimed = async (runtime: DeliveryRuntime, item: Claimed, now: Date): Promise<SendOutcome> =>
+  (await sendRun(runtime, [item], now))[0] as SendOutcome;
+
+/**
+ * Claims the notifications due at `now` and sends them all (see claimNotifications and sendRun);
+ * resolves when every one sent has its outcome recorded.
  */
 export const deliverNotifications = async (
   runtime: DeliveryRuntime,
   now: Date,
   options: DeliveryOptions = {},
 ): Promise<{ delivered: number; retrying: number; failed: number }> => {
-  const claimed = await claimNotifications(runtime.db, now, options);
+  const { runs, emails } = await claimNotifications(runtime.db, now, options);
   const counts = { delivered: 0, retrying: 0, failed: 0 };
-  for (const outcome of await Promise.all(claimed.map((item) => sendClaimed(runtime, item, now)))) {
-    counts[outcome]++;
-  }
+  const outcomes = await Promise.all([
+    ...runs.map((run) => sendRun(runtime, run, now)),
+    ...emails.map(async (item) => [await sendClaimed(runtime, item, now)]),
+  ]);
+  for (const outcome of outcomes.flat()) counts[outcome]++;
   return counts;
 };

@@ -126,6 +126,14 @@ export const processOutbox = async (
     const result: ProcessResult = { processed: rows.length, alerts: 0, casesOpened: 0 };
     if (rows.length === 0) return result;
 
+    // Another process may hold an outbox row of the same record (its insert and a later update):
+    // wait for it, so that what it raised is seen here and nothing is raised twice. Locks are taken
+    // in one order, so two processes never wait for each other.
+    await sql`
+      SELECT pg_advisory_xact_lock(key) FROM (
+        SELECT DISTINCT hashtextextended(kind || ':' || id, 5) AS key
+        FROM unnest(${rows.map((row) => row.record_kind)}::text[], ${rows.map((row) => row.record_id)}::bigint[]) AS r(kind, id)
+        ORDER BY key) AS keys`.execute(trx);
     const workspaceIds = [...new Set(rows.map((row) => row.workspace_id))];
     const rules = await loadRules(trx, workspaceIds);
     const rulesOf = (ws: number, kind: string, row: OutboxRow) =>

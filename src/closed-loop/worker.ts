@@ -1,7 +1,7 @@
 import type { Db } from '../db/index.js';
 import type { Channels } from '../surveys/channels.js';
 import { decideRecoveries, escalateDue } from './cases.js';
-import { claimNotifications, sendClaimed } from './notifications.js';
+import { claimNotifications, sendClaimed, sendRun } from './notifications.js';
 import { closedLoopPending, processOutbox } from './processor.js';
 
 const listeners = new Set<() => void>();
@@ -64,20 +64,22 @@ export const startClosedLoop = (runtime: ClosedLoopRuntime, options: WorkerOptio
   const { pollMs = 250, sweepMs = 5_000, onError = () => {} } = options;
   let stopped = false;
 
-  // Sends run independently: each records its outcome when it finishes and looks for more (the
-  // next delivery of its webhook), so a slow receiver never holds up the others.
-  const inFlight = new Set<Promise<void>>();
+  // Sends run independently: each webhook's run in order, each e-mail alone; each records its
+  // outcome when it finishes and looks for more, so a slow receiver never holds up the others.
+  const inFlight = new Set<Promise<unknown>>();
+  const track = (sending: Promise<unknown>) => {
+    const tracked: Promise<unknown> = sending
+      .then(() => deliveries.wake())
+      .catch(onError)
+      .finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
   const deliveries = loop(async () => {
     while (!stopped) {
-      const claimed = await claimNotifications(runtime.db, new Date(), { limit: DELIVERY_BATCH });
-      for (const item of claimed) {
-        const sending: Promise<void> = sendClaimed(runtime, item, new Date())
-          .then(() => deliveries.wake())
-          .catch(onError)
-          .finally(() => inFlight.delete(sending));
-        inFlight.add(sending);
-      }
-      if (claimed.length < DELIVERY_BATCH) break;
+      const { runs, emails } = await claimNotifications(runtime.db, new Date(), { limit: DELIVERY_BATCH });
+      for (const run of runs) track(sendRun(runtime, run, new Date()));
+      for (const item of emails) track(sendClaimed(runtime, item, new Date()));
+      if (runs.length < DELIVERY_BATCH && emails.length < DELIVERY_BATCH) break;
     }
   }, onError);
   const outbox = loop(async () => {
