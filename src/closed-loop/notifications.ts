@@ -185,70 +185,64 @@ const callWebhook = async (item: Claimed, now: Date): Promise<number> => {
 };
 
 /** How many consecutive deliveries of one webhook one claim takes (sent one after another). */
-export const WEBHOOK_RUN = 20;
+export const WEBHOOK_RUN = 100;
 
 /**
- * Claims the notifications that are due, with a lease. Each webhook's deliveries go strictly in
- * order: its row is locked while claiming (FOR UPDATE SKIP LOCKED, so several processes share the
- * work and never claim one webhook's queue at once), and only a run of its oldest pending
- * deliveries is taken, stopping at the first one that is not due or still leased — a failing
- * delivery holds the later ones back until it is delivered or given up. Deliveries of deactivated
- * webhooks wait. E-mails are claimed in any order. A process that dies mid-send leaves its claims
- * to be retried when the lease ends. Returns runs to send in order (one per webhook) and e-mails.
+ * Claims the notifications that are due, with a lease, in one statement. Each webhook's deliveries
+ * go strictly in order: its row is locked while claiming (FOR UPDATE SKIP LOCKED, so several
+ * processes share the work and never claim one webhook's queue at once), and only a run of its
+ * oldest pending deliveries is taken, stopping before the first one that is not due or still
+ * leased — a failing delivery holds the later ones back until it is delivered or given up.
+ * Deliveries of deactivated webhooks wait. E-mails are claimed in any order. A process that dies
+ * mid-send leaves its claims to be retried when the lease ends. `busyWebhooks` (runs this process
+ * is sending) are skipped. Returns runs to send in order (one per webhook) and e-mails.
  */
 export const claimNotifications = async (
   db: Db,
   now: Date,
-  options: DeliveryOptions = {},
+  options: DeliveryOptions & { busyWebhooks?: readonly number[] } = {},
 ): Promise<{ runs: Claimed[][]; emails: Claimed[] }> => {
-  const { limit = 50, workspaceId, leaseMs = 60_000 } = options;
-  const scope = workspaceId === undefined ? sql`` : sql`AND workspace_id = ${workspaceId}`;
-  return db.transaction().execute(async (trx) => {
-    const hooks = await sql<{ id: number }>`
+  const { limit = 50, workspaceId, leaseMs = 60_000, busyWebhooks = [] } = options;
+  const scope = (alias: string) =>
+    workspaceId === undefined ? sql`` : sql`AND ${sql.ref(`${alias}.workspace_id`)} = ${workspaceId}`;
+  const due = (alias: string) =>
+    sql`${sql.ref(`${alias}.next_attempt_at`)} <= ${now} AND (${sql.ref(`${alias}.lease_until`)} IS NULL OR ${sql.ref(`${alias}.lease_until`)} <= ${now})`;
+  const claimed = await sql<Claimed>`
+    WITH hooks AS (
       SELECT w.id FROM webhook w
-      WHERE w.active ${workspaceId === undefined ? sql`` : sql`AND w.workspace_id = ${workspaceId}`}
-        AND EXISTS (SELECT 1 FROM notification n WHERE n.webhook_id = w.id AND n.status = 'pending'
-          AND n.next_attempt_at <= ${now} AND (n.lease_until IS NULL OR n.lease_until <= ${now}))
+      WHERE w.active ${scope('w')} AND w.id <> ALL (${[...busyWebhooks]}::bigint[])
+        AND EXISTS (SELECT 1 FROM notification p WHERE p.webhook_id = w.id AND p.status = 'pending' AND ${due('p')})
       ORDER BY w.id LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED`.execute(trx);
-    const chosen: number[] = [];
-    if (hooks.rows.length > 0) {
-      const queued = await sql<{ id: number; webhook_id: number; due: boolean }>`
-        SELECT id, webhook_id, (next_attempt_at <= ${now} AND (lease_until IS NULL OR lease_until <= ${now})) AS due
-        FROM (SELECT n.*, row_number() OVER (PARTITION BY n.webhook_id ORDER BY n.id) AS position
-          FROM notification n WHERE n.webhook_id = ANY (${hooks.rows.map((row) => row.id)}::bigint[])
-            AND n.status = 'pending') q
-        WHERE position <= ${WEBHOOK_RUN}
-        ORDER BY webhook_id, id`.execute(trx);
-      const blocked = new Set<number>();
-      for (const row of queued.rows) {
-        if (blocked.has(row.webhook_id)) continue;
-        if (row.due) chosen.push(row.id);
-        else blocked.add(row.webhook_id);
-      }
-    }
-    const emails = await sql<{ id: number }>`
-      SELECT id FROM notification
-      WHERE channel = 'email' AND status = 'pending' AND next_attempt_at <= ${now}
-        AND (lease_until IS NULL OR lease_until <= ${now}) ${scope}
-      ORDER BY id LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED`.execute(trx);
-    chosen.push(...emails.rows.map((row) => row.id));
-    if (chosen.length === 0) return { runs: [], emails: [] };
-    const rows = await sql<Claimed>`
-      UPDATE notification n SET lease_until = ${new Date(now.getTime() + leaseMs)}, attempts = n.attempts + 1
-      WHERE n.id = ANY (${chosen}::bigint[])
-      RETURNING n.id, n.channel, n.webhook_id, n.recipient, n.event_id, n.event_type, n.payload, n.attempts,
-        (SELECT url FROM webhook w WHERE w.id = n.webhook_id) AS url,
-        (SELECT secret FROM webhook w WHERE w.id = n.webhook_id) AS secret`.execute(trx);
-    const runs = new Map<number, Claimed[]>();
-    const mail: Claimed[] = [];
-    for (const row of rows.rows.sort((a, b) => a.id - b.id)) {
-      if (row.webhook_id === null) mail.push(row);
-      else runs.set(row.webhook_id, [...(runs.get(row.webhook_id) ?? []), row]);
-    }
-    return { runs: [...runs.values()], emails: mail };
-  });
+      FOR UPDATE SKIP LOCKED
+    ), queued AS (
+      SELECT q.id, q.webhook_id, ${due('q')} AS ready,
+        row_number() OVER (PARTITION BY q.webhook_id ORDER BY q.id) AS position
+      FROM notification q WHERE q.webhook_id IN (SELECT id FROM hooks) AND q.status = 'pending'
+    ), runs AS (
+      SELECT q.id FROM queued q
+      WHERE q.position <= ${WEBHOOK_RUN} AND NOT EXISTS (
+        SELECT 1 FROM queued b WHERE b.webhook_id = q.webhook_id AND NOT b.ready AND b.position <= q.position)
+    ), emails AS (
+      SELECT e.id FROM notification e
+      WHERE e.channel = 'email' AND e.status = 'pending' AND ${due('e')} ${scope('e')}
+      ORDER BY e.id LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    )
+    UPDATE notification n SET lease_until = ${new Date(now.getTime() + leaseMs)}, attempts = n.attempts + 1
+    WHERE n.id IN (SELECT id FROM runs UNION ALL SELECT id FROM emails)
+      -- Checked again on the newest row version: a claim by another process that committed after
+      -- this statement's snapshot was taken is seen here, and those rows are left to it.
+      AND n.status = 'pending' AND (n.lease_until IS NULL OR n.lease_until <= ${now})
+    RETURNING n.id, n.channel, n.webhook_id, n.recipient, n.event_id, n.event_type, n.payload, n.attempts,
+      (SELECT url FROM webhook w WHERE w.id = n.webhook_id) AS url,
+      (SELECT secret FROM webhook w WHERE w.id = n.webhook_id) AS secret`.execute(db);
+  const runs = new Map<number, Claimed[]>();
+  const emails: Claimed[] = [];
+  for (const row of claimed.rows.sort((a, b) => a.id - b.id)) {
+    if (row.webhook_id === null) emails.push(row);
+    else runs.set(row.webhook_id, [...(runs.get(row.webhook_id) ?? []), row]);
+  }
+  return { runs: [...runs.values()], emails };
 };
 
 export type SendOutcome = 'delivered' | 'retrying' | 'failed';
@@ -343,12 +337,16 @@ export const sendRun = async (
   runtime: DeliveryRuntime,
   run: readonly Claimed[],
   now: Date,
+  leaseMs = 60_000,
 ): Promise<SendOutcome[]> => {
   const attempted: Attempted[] = [];
+  const started = performance.now();
   for (const item of run) {
     const result = await attempt(runtime, item, now);
     attempted.push(result);
     if (result.outcome === 'retrying') break;
+    // Hand the rest back well before the lease ends, so no other process sends it meanwhile.
+    if (performance.now() - started > leaseMs / 2) break;
   }
   await record(
     runtime.db,

@@ -67,18 +67,24 @@ export const startClosedLoop = (runtime: ClosedLoopRuntime, options: WorkerOptio
   // Sends run independently: each webhook's run in order, each e-mail alone; each records its
   // outcome when it finishes and looks for more, so a slow receiver never holds up the others.
   const inFlight = new Set<Promise<unknown>>();
-  const track = (sending: Promise<unknown>) => {
-    const tracked: Promise<unknown> = sending
-      .then(() => deliveries.wake())
-      .catch(onError)
-      .finally(() => inFlight.delete(tracked));
+  const busy = new Set<number>();
+  const track = (sending: Promise<unknown>, webhookId: number | null) => {
+    if (webhookId !== null) busy.add(webhookId);
+    const tracked: Promise<unknown> = sending.catch(onError).finally(() => {
+      inFlight.delete(tracked);
+      if (webhookId !== null) busy.delete(webhookId);
+      deliveries.wake();
+    });
     inFlight.add(tracked);
   };
   const deliveries = loop(async () => {
     while (!stopped) {
-      const { runs, emails } = await claimNotifications(runtime.db, new Date(), { limit: DELIVERY_BATCH });
-      for (const run of runs) track(sendRun(runtime, run, new Date()));
-      for (const item of emails) track(sendClaimed(runtime, item, new Date()));
+      const { runs, emails } = await claimNotifications(runtime.db, new Date(), {
+        limit: DELIVERY_BATCH,
+        busyWebhooks: [...busy],
+      });
+      for (const run of runs) track(sendRun(runtime, run, new Date()), run[0]?.webhook_id ?? null);
+      for (const item of emails) track(sendClaimed(runtime, item, new Date()), null);
       if (runs.length < DELIVERY_BATCH && emails.length < DELIVERY_BATCH) break;
     }
   }, onError);
