@@ -7,23 +7,22 @@
  * throughput: HTTP batch ingestion of feedback with those 50 rules against none, back to back.
  * Prints a Markdown table for docs/benchmarks.md and writes it to .tmp/bench/alerts-latest.md.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import {
-  ADMIN_KEY,
+  adminHeaders,
+  api,
   BENCH_DIR,
   cleanupTemplate,
   fmt,
-  freshEmbeddedDir,
-  freshServerDatabase,
   machine,
   median,
+  serveFresh,
   startPostgres,
-  startServer,
 } from './lib.js';
 import { openLoop, percentile } from './open-loop.js';
 
@@ -47,34 +46,11 @@ const log = (line: string) => {
   console.log(line);
 };
 
-const headers = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
-const api = async (url: string, method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-};
+const headers = adminHeaders;
 
 let serverUrl = '';
 let stopPostgres = () => {};
-const serve = async (kind: 'pglite' | 'postgres', label: string) => {
-  if (kind === 'postgres') {
-    return startServer({ DATABASE_URL: await freshServerDatabase(serverUrl, `bench_${label}`) });
-  }
-  const dir = await freshEmbeddedDir();
-  const server = await startServer({}, ['--data', dir]);
-  return {
-    ...server,
-    stop: async () => {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-};
+const serve = (kind: 'pglite' | 'postgres', label: string) => serveFresh(kind, label, serverUrl);
 
 const TOUCHPOINTS = ['billing', 'onboarding', 'support', 'delivery', 'returns', 'sales', 'payment', 'moving'];
 const SEGMENTS = ['consumer', 'small_business', 'enterprise'];

@@ -135,3 +135,41 @@ export const rssMb = (pid: number): number => {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return kb / 1024;
 };
+
+/** Headers of the benchmark's admin key. */
+export const adminHeaders = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
+
+/** A JSON API call with the admin key; throws on an error status. */
+export const api = async (url: string, method: string, path: string, body?: unknown) => {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: adminHeaders,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+};
+
+/**
+ * A compiled server on a fresh database: a new database `bench_<label>` on the PostgreSQL server
+ * at `serverUrl`, or a fresh embedded directory, removed again when the server stops.
+ */
+export const serveFresh = async (
+  kind: 'pglite' | 'postgres',
+  label: string,
+  serverUrl: string,
+): Promise<Server> => {
+  if (kind === 'postgres') {
+    return startServer({ DATABASE_URL: await freshServerDatabase(serverUrl, `bench_${label}`) });
+  }
+  const dir = await freshEmbeddedDir();
+  const server = await startServer({}, ['--data', dir]);
+  return {
+    ...server,
+    stop: async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};

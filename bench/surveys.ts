@@ -5,23 +5,22 @@
  * speed with 20 active triggers against none, measured back to back in the same run.
  * Prints a Markdown table for docs/benchmarks.md and writes it to .tmp/bench/surveys-latest.md.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { renderQuestionPage } from '../src/surveys/render.js';
 import { surveyFromTemplate } from '../src/surveys/templates.js';
 import {
-  ADMIN_KEY,
+  adminHeaders,
+  api,
   BENCH_DIR,
   cleanupTemplate,
   fmt,
-  freshEmbeddedDir,
-  freshServerDatabase,
   machine,
   median,
+  serveFresh,
   startPostgres,
-  startServer,
 } from './lib.js';
 import { percentile } from './open-loop.js';
 
@@ -43,35 +42,12 @@ const log = (line: string) => {
   console.log(line);
 };
 
-const headers = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
-const api = async (url: string, method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-};
+const headers = adminHeaders;
 
 let serverUrl = '';
 let stopPostgres = () => {};
 /** A server on a fresh database; stopping it also removes an embedded database's files. */
-const serve = async (kind: 'pglite' | 'postgres', label: string) => {
-  if (kind === 'postgres') {
-    return startServer({ DATABASE_URL: await freshServerDatabase(serverUrl, `bench_${label}`) });
-  }
-  const dir = await freshEmbeddedDir();
-  const server = await startServer({}, ['--data', dir]);
-  return {
-    ...server,
-    stop: async () => {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-};
+const serve = (kind: 'pglite' | 'postgres', label: string) => serveFresh(kind, label, serverUrl);
 
 /** A survey with a link invitation; returns the survey page's URL. */
 const surveyLink = async (url: string) => {

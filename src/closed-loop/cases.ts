@@ -94,52 +94,78 @@ export const routeCase = async (
   return { owner: null, team: null, via: 'unassigned queue' };
 };
 
-/** The case as events and e-mails describe it. */
-export const caseSummary = async (trx: Db, caseId: number) => {
-  const row = await trx
-    .selectFrom('cx_case')
-    .leftJoin('customer', 'customer.id', 'cx_case.customer_id')
-    .select([
-      'cx_case.id',
-      'cx_case.title',
-      'cx_case.status',
-      'cx_case.severity',
-      'cx_case.priority',
-      'cx_case.owner',
-      'cx_case.team',
-      'cx_case.touchpoint',
-      'cx_case.rule_id',
-      'cx_case.root_cause',
-      'cx_case.first_response_due_at',
-      'cx_case.resolve_due_at',
-      'cx_case.escalation_level',
-      'cx_case.recovery',
-      'customer.external_id as customer_external_id',
-      'customer.name as customer_name',
-    ])
-    .where('cx_case.id', '=', caseId)
-    .executeTakeFirstOrThrow();
-  return {
-    id: row.id,
-    title: row.title,
-    status: row.status as string,
-    severity: row.severity,
-    priority: row.priority,
-    owner: row.owner,
-    team: row.team,
-    touchpoint: row.touchpoint,
-    ruleId: row.rule_id,
-    rootCause: row.root_cause,
-    firstResponseDueAt: row.first_response_due_at?.toISOString() ?? null,
-    resolveDueAt: row.resolve_due_at?.toISOString() ?? null,
-    escalationLevel: row.escalation_level as number,
-    recovery: row.recovery,
-    customer: row.customer_external_id
-      ? { externalId: row.customer_external_id, name: row.customer_name }
-      : null,
-  };
+type OpenCaseRow = {
+  id: number;
+  rule_id: number;
+  customer_id: number | null;
+  title: string;
+  status: string;
+  severity: string;
+  priority: string;
+  owner: string | null;
+  team: string | null;
+  touchpoint: string | null;
+  root_cause: string | null;
+  first_response_due_at: Date | null;
+  resolve_due_at: Date | null;
+  escalation_level: number;
+  recovery: string | null;
 };
-export type CaseSummary = Awaited<ReturnType<typeof caseSummary>>;
+const OPEN_CASE_COLUMNS = sql`c.id, c.rule_id, c.customer_id, c.title, c.status, c.severity, c.priority, c.owner,
+  c.team, c.touchpoint, c.root_cause, c.first_response_due_at, c.resolve_due_at, c.escalation_level, c.recovery`;
+
+export interface CaseSummary {
+  id: number;
+  title: string;
+  status: string;
+  severity: string;
+  priority: string;
+  owner: string | null;
+  team: string | null;
+  touchpoint: string | null;
+  ruleId: number;
+  rootCause: string | null;
+  firstResponseDueAt: string | null;
+  resolveDueAt: string | null;
+  escalationLevel: number;
+  recovery: string | null;
+  customer: { externalId: string; name: string | null } | null;
+}
+
+const summaryOf = (
+  row: OpenCaseRow,
+  customer: { externalId: string; name: string | null } | null,
+): CaseSummary => ({
+  id: row.id,
+  title: row.title,
+  status: row.status,
+  severity: row.severity,
+  priority: row.priority,
+  owner: row.owner,
+  team: row.team,
+  touchpoint: row.touchpoint,
+  ruleId: row.rule_id,
+  rootCause: row.root_cause,
+  firstResponseDueAt: row.first_response_due_at?.toISOString() ?? null,
+  resolveDueAt: row.resolve_due_at?.toISOString() ?? null,
+  escalationLevel: row.escalation_level,
+  recovery: row.recovery,
+  customer: customer ? { externalId: customer.externalId, name: customer.name } : null,
+});
+
+/** The case as events and e-mails describe it. */
+export const caseSummary = async (trx: Db, caseId: number): Promise<CaseSummary> => {
+  const found = await sql<OpenCaseRow & { customer_external_id: string | null; customer_name: string | null }>`
+    SELECT ${OPEN_CASE_COLUMNS}, cu.external_id AS customer_external_id, cu.name AS customer_name
+    FROM cx_case c LEFT JOIN customer cu ON cu.id = c.customer_id WHERE c.id = ${caseId}`.execute(trx);
+  const row = found.rows[0];
+  if (!row) throw new Error(`case ${caseId} does not exist`);
+  return summaryOf(
+    row,
+    row.customer_external_id ? { externalId: row.customer_external_id, name: row.customer_name } : null,
+  );
+};
+
 
 export const ownerEmail = (
   to: string,
@@ -203,49 +229,11 @@ const caseKey = (matched: Matched) =>
     ? `${matched.rule.id}:${matched.customer.id}`
     : `${matched.rule.id}:${matched.record.kind}:${matched.record.id}`;
 
-type OpenCaseRow = {
-  id: number;
-  rule_id: number;
-  customer_id: number | null;
-  title: string;
-  status: string;
-  severity: string;
-  priority: string;
-  owner: string | null;
-  team: string | null;
-  touchpoint: string | null;
-  root_cause: string | null;
-  first_response_due_at: Date | null;
-  resolve_due_at: Date | null;
-  escalation_level: number;
-  recovery: string | null;
-};
-const OPEN_CASE_COLUMNS = sql`id, rule_id, customer_id, title, status, severity, priority, owner, team, touchpoint,
-  root_cause, first_response_due_at, resolve_due_at, escalation_level, recovery`;
-
-const summaryOf = (row: OpenCaseRow, customer: CaseCustomer | null): CaseSummary => ({
-  id: row.id,
-  title: row.title,
-  status: row.status,
-  severity: row.severity,
-  priority: row.priority,
-  owner: row.owner,
-  team: row.team,
-  touchpoint: row.touchpoint,
-  ruleId: row.rule_id,
-  rootCause: row.root_cause,
-  firstResponseDueAt: row.first_response_due_at?.toISOString() ?? null,
-  resolveDueAt: row.resolve_due_at?.toISOString() ?? null,
-  escalationLevel: row.escalation_level,
-  recovery: row.recovery,
-  customer: customer ? { externalId: customer.externalId, name: customer.name } : null,
-});
-
 /** The customers' open cases of the rules, locked for the update. */
 const lockOpenCases = async (trx: Db, pairs: { ruleId: number; customerId: number }[]) => {
   if (pairs.length === 0) return [];
   const found = await sql<OpenCaseRow>`
-    SELECT ${OPEN_CASE_COLUMNS} FROM cx_case
+    SELECT ${OPEN_CASE_COLUMNS} FROM cx_case c
     WHERE (rule_id, customer_id) IN (SELECT * FROM unnest(${pairs.map((p) => p.ruleId)}::bigint[], ${pairs.map((p) => p.customerId)}::bigint[]))
       AND ${ACTIVE_SQL}
     ORDER BY id FOR UPDATE`.execute(trx);
