@@ -104,7 +104,8 @@ const RULES = [
       condition: {
         all: [
           { field: 'segment', op: 'eq', value: segment },
-          { field: 'experienceRating', op: 'lte', value: 2 },
+          { field: 'experienceRating', op: 'eq', value: 1 },
+          { field: 'value', op: 'gte', value: 15000 },
         ],
       },
     },
@@ -174,7 +175,7 @@ const RULES = [
     severity: 'critical',
     condition: {
       all: [
-        { field: 'value', op: 'gte', value: 10000 },
+        { field: 'value', op: 'gte', value: 19000 },
         { field: 'nps', op: 'lte', value: 6 },
       ],
     },
@@ -247,7 +248,10 @@ const addRules = async (url: string) => {
   for (const rule of RULES) await api(url, 'POST', '/api/v1/alert-rules', rule);
 };
 
-/** Background feedback: about 10% detractors, spread over 5,000 customers. */
+/**
+ * Background feedback: 10% detractors (a fifth of them naming a word the rules look for), spread
+ * over 5,000 customers.
+ */
 const feedback = (n: number, prefix: string) => ({
   externalId: `${prefix}-${n}`,
   customerId: `C-${(n * 7919) % 5000}`,
@@ -256,7 +260,8 @@ const feedback = (n: number, prefix: string) => ({
   touchpoint: TOUCHPOINTS[n % TOUCHPOINTS.length],
   occurredAt: new Date().toISOString(),
   nps: n % 10 === 0 ? n % 7 : 7 + (n % 4),
-  text: n % 10 === 0 ? `it was bad, ${WORDS[n % WORDS.length]}` : 'fine',
+  // One detractor comment in five names a word a rule looks for.
+  text: n % 50 === 0 ? `it was bad, ${WORDS[(n / 50) % WORDS.length]}` : n % 10 === 0 ? 'not good' : 'fine',
 });
 
 const createCustomers = async (url: string) => {
@@ -303,6 +308,7 @@ const benchLatency = async (kind: 'pglite' | 'postgres') => {
   const p99s: number[] = [];
   let lost = 0;
   let probes = 0;
+  const casesPerSecond: number[] = [];
   for (let run = 0; run < runs; run++) {
     const server = await serve(kind, `alerts_latency_${run}`);
     const receiver = await startReceiver();
@@ -345,6 +351,8 @@ const benchLatency = async (kind: 'pglite' | 'postgres') => {
         return response.statusCode;
       });
       const [, load] = await Promise.all([probing, background]);
+      const newest = await api(server.url, 'GET', '/api/v1/cases?limit=1');
+      casesPerSecond.push((newest.items[0]?.id ?? 0) / seconds);
       // Give the last probes time to arrive.
       const deadline = performance.now() + 10_000;
       while (performance.now() < deadline && receiver.arrived.size < acknowledged.size) {
@@ -370,7 +378,7 @@ const benchLatency = async (kind: 'pglite' | 'postgres') => {
   const p50 = median(p50s);
   const p99 = median(p99s);
   log(
-    `| 2xx of a detractor's feedback → case opened and its webhook received, 50 rules, 500 records/s background (${fmt(probes)} probes${lost ? `, ${lost} not delivered in 10 s` : ''}) | ${kind} | p50 ${fmt(p50, 1)} ms, p99 ${fmt(p99, 1)} ms | p50 ≤ 50 ms, p99 ≤ 250 ms | ${p50 <= 50 && p99 <= 250 && lost === 0 ? 'met' : 'NOT met'} |`,
+    `| 2xx of a detractor's feedback → case opened and its webhook received, 50 rules, 500 records/s background opening ≈${fmt(median(casesPerSecond))} cases/s (${fmt(probes)} probes${lost ? `, ${lost} not delivered in 10 s` : ''}) | ${kind} | p50 ${fmt(p50, 1)} ms, p99 ${fmt(p99, 1)} ms | p50 ≤ 50 ms, p99 ≤ 250 ms | ${p50 <= 50 && p99 <= 250 && lost === 0 ? 'met' : 'NOT met'} |`,
   );
 };
 

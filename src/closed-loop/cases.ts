@@ -155,7 +155,9 @@ const summaryOf = (
 
 /** The case as events and e-mails describe it. */
 export const caseSummary = async (trx: Db, caseId: number): Promise<CaseSummary> => {
-  const found = await sql<OpenCaseRow & { customer_external_id: string | null; customer_name: string | null }>`
+  const found = await sql<
+    OpenCaseRow & { customer_external_id: string | null; customer_name: string | null }
+  >`
     SELECT ${OPEN_CASE_COLUMNS}, cu.external_id AS customer_external_id, cu.name AS customer_name
     FROM cx_case c LEFT JOIN customer cu ON cu.id = c.customer_id WHERE c.id = ${caseId}`.execute(trx);
   const row = found.rows[0];
@@ -165,7 +167,6 @@ export const caseSummary = async (trx: Db, caseId: number): Promise<CaseSummary>
     row.customer_external_id ? { externalId: row.customer_external_id, name: row.customer_name } : null,
   );
 };
-
 
 export const ownerEmail = (
   to: string,
