@@ -138,6 +138,8 @@ export interface ProcessOptions {
   /** Only this workspace's outbox (tests share a database). */
   workspaceId?: number;
   caseLink?: (workspaceId: number, caseId: number) => string | undefined;
+  /** No other process uses the database (embedded): records need no advisory locks. */
+  exclusive?: boolean;
 }
 
 export interface ProcessResult {
@@ -161,7 +163,7 @@ export const processOutbox = async (
   options: ProcessOptions = {},
 ): Promise<ProcessResult> =>
   db.transaction().execute(async (trx) => {
-    const { limit = 200, workspaceId, caseLink } = options;
+    const { limit = 200, workspaceId, caseLink, exclusive = false } = options;
     const taken = await sql<OutboxRow>`
       SELECT o.id, o.workspace_id, o.record_kind, o.record_id, o.customer_id, o.occurred_at, o.created_at,
         c.external_id, c.name, c.segment, c.value, c.lifecycle_stage, c.personality_type, c.attributes
@@ -176,7 +178,8 @@ export const processOutbox = async (
     // Another process may hold an outbox row of the same record (its insert and a later update):
     // wait for it, so that what it raised is seen here and nothing is raised twice. Locks are taken
     // in one order, so two processes never wait for each other.
-    await sql`
+    if (!exclusive)
+      await sql`
       SELECT pg_advisory_xact_lock(key) FROM (
         SELECT DISTINCT hashtextextended(kind || ':' || id, 5) AS key
         FROM unnest(${rows.map((row) => row.record_kind)}::text[], ${rows.map((row) => row.record_id)}::bigint[]) AS r(kind, id)

@@ -23,6 +23,14 @@ export interface WorkerOptions {
   pollMs?: number;
   /** How often SLA escalation and recovery are checked. */
   sweepMs?: number;
+  /**
+   * Least time between the starts of two outbox batches while records keep arriving: more records
+   * per batch, fewer statements. Worth it on the embedded database, whose one connection every
+   * statement waits for; 0 (no spacing) for a server.
+   */
+  batchSpacingMs?: number;
+  /** The database is used by this process alone (embedded): no need to coordinate with others. */
+  exclusive?: boolean;
   onError?: (error: unknown) => void;
 }
 
@@ -30,7 +38,7 @@ const BATCH = 200;
 const DELIVERY_BATCH = 50;
 
 /** A loop that runs `work` when woken or polled, never twice at once, again if woken meanwhile. */
-const loop = (work: () => Promise<void>, onError: (error: unknown) => void) => {
+const loop = (work: () => Promise<void>, onError: (error: unknown) => void, spacingMs = 0) => {
   let running: Promise<void> | null = null;
   let again = false;
   const wake = () => {
@@ -41,11 +49,15 @@ const loop = (work: () => Promise<void>, onError: (error: unknown) => void) => {
     running = (async () => {
       do {
         again = false;
+        const started = performance.now();
         try {
           await work();
         } catch (error) {
           onError(error);
         }
+        // Woken meanwhile: let a little more gather first, so it is taken in one go.
+        const wait = spacingMs - (performance.now() - started);
+        if (again && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       } while (again);
     })().finally(() => {
       running = null;
@@ -61,7 +73,13 @@ const loop = (work: () => Promise<void>, onError: (error: unknown) => void) => {
  * against one PostgreSQL server, and a restart picks up where it stopped.
  */
 export const startClosedLoop = (runtime: ClosedLoopRuntime, options: WorkerOptions = {}) => {
-  const { pollMs = 250, sweepMs = 5_000, onError = () => {} } = options;
+  const {
+    pollMs = 250,
+    sweepMs = 5_000,
+    batchSpacingMs = 0,
+    exclusive = false,
+    onError = () => {},
+  } = options;
   let stopped = false;
 
   // Sends run independently: each webhook's run in order, each e-mail alone; each records its
@@ -88,16 +106,21 @@ export const startClosedLoop = (runtime: ClosedLoopRuntime, options: WorkerOptio
       if (runs.length < DELIVERY_BATCH && emails.length < DELIVERY_BATCH) break;
     }
   }, onError);
-  const outbox = loop(async () => {
-    while (!stopped) {
-      const result = await processOutbox(runtime.db, new Date(), {
-        limit: BATCH,
-        caseLink: runtime.caseLink,
-      });
-      if (result.alerts > 0) deliveries.wake();
-      if (result.processed < BATCH) break;
-    }
-  }, onError);
+  const outbox = loop(
+    async () => {
+      while (!stopped) {
+        const result = await processOutbox(runtime.db, new Date(), {
+          limit: BATCH,
+          caseLink: runtime.caseLink,
+          exclusive,
+        });
+        if (result.alerts > 0) deliveries.wake();
+        if (result.processed < BATCH) break;
+      }
+    },
+    onError,
+    batchSpacingMs,
+  );
   const sweeps = loop(async () => {
     const now = new Date();
     const escalated = await escalateDue(runtime.db, now, { caseLink: runtime.caseLink });

@@ -84,7 +84,11 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
   );
   const closedLoop = startClosedLoop(
     { db: database.db, channels, caseLink: (_workspaceId, caseId) => caseLink(publicUrl, caseId) },
-    { onError: (error) => logger.error({ err: error }, 'closed loop') },
+    {
+      onError: (error) => logger.error({ err: error }, 'closed loop'),
+      // The embedded database is this process's alone, behind one connection.
+      ...(database.kind === 'embedded' ? { exclusive: true, batchSpacingMs: 50 } : {}),
+    },
   );
   print(`Touchpoint listening on ${url}`);
   const running = app;
