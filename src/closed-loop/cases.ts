@@ -622,93 +622,99 @@ export const escalateDue = async (db: Db, now: Date, options: SweepOptions = {})
 /**
  * Decides the recovery of closed cases from what their customers did after closing: the next
  * rated feedback, a renewal/purchase or a churn/cancellation, or a contact at the same touchpoint
- * (decideRecovery); `unknown` when the window passes without evidence.
+ * (decideRecovery); `unknown` when the window passes without evidence. Every pending case is
+ * looked at, a page at a time, each page's evidence found in one statement (the earliest record of
+ * each kind after closing, by the customer indexes).
  */
-export const decideRecoveries = async (db: Db, now: Date, options: SweepOptions = {}): Promise<number> =>
-  db.transaction().execute(async (trx) => {
-    const settingsOf = settingsReader(trx);
-    const pending = await sql<{
-      id: number;
-      workspace_id: number;
-      customer_id: number | null;
-      touchpoint: string | null;
-      closed_at: Date;
-    }>`
-      SELECT id, workspace_id, customer_id, touchpoint, closed_at FROM cx_case
-      WHERE status = 'closed' AND recovery IS NULL
-        ${options.workspaceId === undefined ? sql`` : sql`AND workspace_id = ${options.workspaceId}`}
-      ORDER BY closed_at LIMIT ${options.limit ?? 500}
-      FOR UPDATE SKIP LOCKED`.execute(trx);
-    let decided = 0;
-    for (const row of pending.rows) {
-      const settings = await settingsOf(row.workspace_id);
-      const windowEnd = new Date(row.closed_at.getTime() + settings.recoveryWindowDays * 86_400_000);
-      const evidence: Evidence[] = [];
-      if (row.customer_id !== null) {
-        const found = await sql<{
-          kind: Evidence['kind'];
-          at: Date;
-          rating: number | null;
-          type: string | null;
-          touchpoint: string | null;
-        }>`
-          (SELECT 'feedback' AS kind, occurred_at AS at, experience_rating::int AS rating, NULL AS type, NULL AS touchpoint
-            FROM feedback WHERE customer_id = ${row.customer_id} AND occurred_at > ${row.closed_at}
-              AND occurred_at <= ${windowEnd} AND experience_rating IS NOT NULL
-            ORDER BY occurred_at LIMIT 1)
-          UNION ALL
-          (SELECT 'event', occurred_at, NULL, type, NULL FROM event
-            WHERE customer_id = ${row.customer_id} AND occurred_at > ${row.closed_at} AND occurred_at <= ${windowEnd}
-              AND type IN ('renewal', 'purchase', 'upgrade', 'churn', 'cancellation', 'downgrade', 'contract_end')
-            ORDER BY occurred_at LIMIT 1)
-          UNION ALL
-          (SELECT 'interaction', occurred_at, NULL, NULL, touchpoint FROM interaction
-            WHERE customer_id = ${row.customer_id} AND occurred_at > ${row.closed_at} AND occurred_at <= ${windowEnd}
-              AND touchpoint = ${row.touchpoint}
-            ORDER BY occurred_at LIMIT 1)`.execute(trx);
-        for (const item of found.rows) {
-          if (item.kind === 'feedback')
-            evidence.push({ kind: 'feedback', at: item.at, experienceRating: item.rating });
-          else if (item.kind === 'event')
-            evidence.push({ kind: 'event', at: item.at, type: item.type as string });
-          else evidence.push({ kind: 'interaction', at: item.at, touchpoint: item.touchpoint });
-        }
-      }
-      const decision =
-        row.customer_id === null
-          ? { recovery: 'unknown' as const, reason: 'the case has no customer to follow', at: now }
-          : decideRecovery({
-              closedAt: row.closed_at,
-              now,
-              windowDays: settings.recoveryWindowDays,
-              touchpoint: row.touchpoint,
-              evidence,
-            });
-      if (!decision) continue;
-      decided++;
-      await trx
-        .updateTable('cx_case')
-        .set({
+export const decideRecoveries = async (db: Db, now: Date, options: SweepOptions = {}): Promise<number> => {
+  const page = options.limit ?? 500;
+  let after = 0;
+  let decided = 0;
+  for (;;) {
+    const result = await db.transaction().execute(async (trx) => {
+      const settingsOf = settingsReader(trx);
+      const pending = await sql<{
+        id: number;
+        workspace_id: number;
+        customer_id: number | null;
+        touchpoint: string | null;
+        closed_at: Date;
+        feedback_at: Date | null;
+        rating: number | null;
+        event_at: Date | null;
+        event_type: string | null;
+        contact_at: Date | null;
+      }>`
+        SELECT c.id, c.workspace_id, c.customer_id, c.touchpoint, c.closed_at,
+          f.occurred_at AS feedback_at, f.experience_rating::int AS rating,
+          e.occurred_at AS event_at, e.type AS event_type, i.occurred_at AS contact_at
+        FROM cx_case c
+        LEFT JOIN LATERAL (
+          SELECT occurred_at, experience_rating FROM feedback
+          WHERE customer_id = c.customer_id AND occurred_at > c.closed_at AND experience_rating IS NOT NULL
+          ORDER BY occurred_at LIMIT 1) f ON true
+        LEFT JOIN LATERAL (
+          SELECT occurred_at, type FROM event
+          WHERE customer_id = c.customer_id AND occurred_at > c.closed_at
+            AND type IN ('renewal', 'purchase', 'upgrade', 'churn', 'cancellation', 'downgrade', 'contract_end')
+          ORDER BY occurred_at LIMIT 1) e ON true
+        LEFT JOIN LATERAL (
+          SELECT occurred_at FROM interaction
+          WHERE customer_id = c.customer_id AND occurred_at > c.closed_at AND touchpoint = c.touchpoint
+          ORDER BY occurred_at LIMIT 1) i ON true
+        WHERE c.status = 'closed' AND c.recovery IS NULL AND c.id > ${after}
+          ${options.workspaceId === undefined ? sql`` : sql`AND c.workspace_id = ${options.workspaceId}`}
+        ORDER BY c.id LIMIT ${page}
+        FOR UPDATE OF c SKIP LOCKED`.execute(trx);
+      let count = 0;
+      for (const row of pending.rows) {
+        const settings = await settingsOf(row.workspace_id);
+        const evidence: Evidence[] = [];
+        if (row.feedback_at)
+          evidence.push({ kind: 'feedback', at: row.feedback_at, experienceRating: row.rating });
+        if (row.event_at) evidence.push({ kind: 'event', at: row.event_at, type: row.event_type as string });
+        if (row.contact_at)
+          evidence.push({ kind: 'interaction', at: row.contact_at, touchpoint: row.touchpoint });
+        const decision =
+          row.customer_id === null
+            ? { recovery: 'unknown' as const, reason: 'the case has no customer to follow', at: now }
+            : decideRecovery({
+                closedAt: row.closed_at,
+                now,
+                windowDays: settings.recoveryWindowDays,
+                touchpoint: row.touchpoint,
+                evidence,
+              });
+        if (!decision) continue;
+        count++;
+        await trx
+          .updateTable('cx_case')
+          .set({
+            recovery: decision.recovery,
+            recovery_reason: decision.reason,
+            recovery_decided_at: now,
+            updated_at: now,
+          })
+          .where('id', '=', row.id)
+          .execute();
+        await logCase(trx, row.workspace_id, row.id, 'recovery', SYSTEM_ACTOR, {
           recovery: decision.recovery,
-          recovery_reason: decision.reason,
-          recovery_decided_at: now,
-          updated_at: now,
-        })
-        .where('id', '=', row.id)
-        .execute();
-      await logCase(trx, row.workspace_id, row.id, 'recovery', SYSTEM_ACTOR, {
-        recovery: decision.recovery,
-        reason: decision.reason,
-        evidenceAt: decision.at.toISOString(),
-      });
-      const summary = await caseSummary(trx, row.id);
-      await enqueueNotifications(trx, row.workspace_id, {
-        type: 'case.recovery_decided',
-        caseId: row.id,
-        data: { case: summary, recovery: { outcome: decision.recovery, reason: decision.reason } },
-        summary: `Case #${row.id} ${decision.recovery.replace('_', ' ')}: ${decision.reason}`,
-        link: options.caseLink?.(row.workspace_id, row.id),
-      });
-    }
-    return decided;
-  });
+          reason: decision.reason,
+          evidenceAt: decision.at.toISOString(),
+        });
+        const summary = await caseSummary(trx, row.id);
+        await enqueueNotifications(trx, row.workspace_id, {
+          type: 'case.recovery_decided',
+          caseId: row.id,
+          data: { case: summary, recovery: { outcome: decision.recovery, reason: decision.reason } },
+          summary: `Case #${row.id} ${decision.recovery.replace('_', ' ')}: ${decision.reason}`,
+          link: options.caseLink?.(row.workspace_id, row.id),
+        });
+      }
+      return { count, last: pending.rows.at(-1)?.id, full: pending.rows.length === page };
+    });
+    decided += result.count;
+    if (!result.full || result.last === undefined) return decided;
+    after = result.last;
+  }
+};

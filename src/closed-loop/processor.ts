@@ -7,7 +7,6 @@ import {
   type RecordKind,
   usesPatterns,
 } from '../domain/alert-conditions.js';
-import { readRecordsByIds } from '../records/read-records.js';
 import { type CaseCustomer, type Matched, raiseAlerts, type WorkspaceContext } from './cases.js';
 import { type ActiveWebhook, activeWebhooks } from './notifications.js';
 import type { PlaybookMatch } from './policy.js';
@@ -115,6 +114,17 @@ const loadConfigs = async (trx: Db, workspaceIds: number[]): Promise<Map<number,
   return loaded;
 };
 
+/** The columns conditions look at, named as the API names them (events carry no snapshot). */
+const RECORD_SELECT = {
+  feedback: sql`SELECT id, external_id AS "externalId", source, channel, touchpoint, nps, csat, ces,
+    experience_rating AS "experienceRating", text, segment, lifecycle_stage AS "lifecycleStage",
+    personality_type AS "personalityType" FROM feedback`,
+  interaction: sql`SELECT id, external_id AS "externalId", channel, touchpoint, wait_seconds AS "waitSeconds",
+    handle_seconds AS "handleSeconds", transfers, resolved, outcome, team, agent, segment,
+    lifecycle_stage AS "lifecycleStage", personality_type AS "personalityType" FROM interaction`,
+  event: sql`SELECT id, external_id AS "externalId", type, amount FROM event`,
+};
+
 interface OutboxRow {
   id: number;
   workspace_id: number;
@@ -195,19 +205,30 @@ export const processOutbox = async (
           row.created_at.getTime() - row.occurred_at.getTime() < rule.maxAgeMs,
       );
 
-    // The records, in their API shape, by workspace and kind.
+    // The records, with the fields conditions can name (in the API's names), by kind and id.
     const records = new Map<string, Record<string, unknown>>();
-    for (const ws of workspaceIds) {
-      for (const kind of ['feedback', 'interaction', 'event'] as const) {
-        const ids = rows
-          .filter(
-            (row) => row.workspace_id === ws && row.record_kind === kind && rulesOf(ws, kind, row).length > 0,
-          )
-          .map((row) => row.record_id);
-        if (ids.length === 0) continue;
-        const found = await readRecordsByIds(trx, ws, kind, [...new Set(ids)]);
-        for (const [id, record] of found)
-          records.set(`${kind}:${id}`, record as unknown as Record<string, unknown>);
+    for (const kind of ['feedback', 'interaction', 'event'] as const) {
+      const ids = [
+        ...new Set(
+          rows
+            .filter((row) => row.record_kind === kind && rulesOf(row.workspace_id, kind, row).length > 0)
+            .map((row) => row.record_id),
+        ),
+      ];
+      if (ids.length === 0) continue;
+      const found = await sql<
+        Record<string, unknown> & { id: number }
+      >`${RECORD_SELECT[kind]} WHERE id = ANY (${ids}::bigint[])`.execute(trx);
+      for (const row of found.rows) {
+        const { id, segment, lifecycleStage, personalityType, ...fields } = row;
+        records.set(`${kind}:${id}`, {
+          ...fields,
+          atEncounter: {
+            segment: segment ?? null,
+            lifecycleStage: lifecycleStage ?? null,
+            personalityType: personalityType ?? null,
+          },
+        });
       }
     }
 

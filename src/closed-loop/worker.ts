@@ -21,8 +21,10 @@ export interface ClosedLoopRuntime {
 export interface WorkerOptions {
   /** How often the outbox and due notifications are looked for without a wake-up (other processes, imports, retries). */
   pollMs?: number;
-  /** How often SLA escalation and recovery are checked. */
+  /** How often breached SLAs are looked for. */
   sweepMs?: number;
+  /** How often the recovery of closed cases is looked at (their customers' records since closing). */
+  recoveryMs?: number;
   /**
    * Least time between the starts of two outbox batches while records keep arriving: more records
    * per batch, fewer statements. Worth it on the embedded database, whose one connection every
@@ -76,6 +78,7 @@ export const startClosedLoop = (runtime: ClosedLoopRuntime, options: WorkerOptio
   const {
     pollMs = 250,
     sweepMs = 5_000,
+    recoveryMs = 60_000,
     batchSpacingMs = 0,
     exclusive = false,
     onError = () => {},
@@ -121,10 +124,15 @@ export const startClosedLoop = (runtime: ClosedLoopRuntime, options: WorkerOptio
     onError,
     batchSpacingMs,
   );
+  let recoveredAt = 0;
   const sweeps = loop(async () => {
     const now = new Date();
     const escalated = await escalateDue(runtime.db, now, { caseLink: runtime.caseLink });
-    const decided = await decideRecoveries(runtime.db, now, { caseLink: runtime.caseLink });
+    let decided = 0;
+    if (now.getTime() - recoveredAt >= recoveryMs) {
+      recoveredAt = now.getTime();
+      decided = await decideRecoveries(runtime.db, now, { caseLink: runtime.caseLink });
+    }
     if (escalated + decided > 0) deliveries.wake();
   }, onError);
 
