@@ -53,17 +53,18 @@ const joinPath = (path: readonly PropertyKey[]): string =>
 
 /**
  * Zod issues → the `{path, message}` details of the error shape. Paths read like code:
- * `[3].nps`, `answers.wifi`, `query.limit`. Unknown keys get one detail each.
+ * `[3].nps`, `answers.wifi`, `query.limit`. Unknown keys get one detail each, saying `unknownKey`.
  */
 export const issuesToDetails = (
   issues: readonly z.core.$ZodIssue[],
   prefix: readonly PropertyKey[] = [],
+  unknownKey = 'is not a known field',
 ): ErrorDetail[] =>
   issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({
         path: joinPath([...prefix, ...issue.path, key]),
-        message: 'is not a known field (put extra data in attributes or answers)',
+        message: unknownKey,
       }));
     }
     return [{ path: joinPath([...prefix, ...issue.path]), message: issue.message }];

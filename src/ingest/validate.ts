@@ -17,7 +17,14 @@ export const validateRecord = <T extends RecordType>(
   if (value !== undefined) return { ok: true, value: value as RecordInputs[T] };
   const result = recordSchemas[type].safeParse(input);
   if (result.success) return { ok: true, value: result.data as RecordInputs[T] };
-  return { ok: false, details: issuesToDetails(result.error.issues, prefix) };
+  return {
+    ok: false,
+    details: issuesToDetails(
+      result.error.issues,
+      prefix,
+      'is not a known field (put extra data in attributes or answers)',
+    ),
+  };
 };
 
 /**

@@ -220,7 +220,7 @@ const ALL_EVENTS = [
   'case.message_sent',
   'case.recovery_decided',
 ];
-const UNKNOWN_FIELD = 'is not a known field (put extra data in attributes or answers)';
+const UNKNOWN_FIELD = 'is not a known field';
 const NO_EFFECT: Effectiveness = {
   cases: 0,
   resolved: 0,
