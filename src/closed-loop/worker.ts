@@ -1,15 +1,9 @@
 import type { Db } from '../db/index.js';
+import { onRecordsWritten } from '../ingest/written.js';
 import type { Channels } from '../surveys/channels.js';
 import { decideRecoveries, escalateDue } from './cases.js';
 import { claimNotifications, sendClaimed, sendRun } from './notifications.js';
 import { closedLoopPending, processOutbox } from './processor.js';
-
-const listeners = new Set<() => void>();
-
-/** Tells this process's closed-loop worker that records were written, so it looks at once. */
-export const recordsWritten = (): void => {
-  for (const listener of listeners) listener();
-};
 
 export interface ClosedLoopRuntime {
   db: Db;
@@ -142,7 +136,7 @@ export const startClosedLoop = (runtime: ClosedLoopRuntime, options: WorkerOptio
     if (pending.notifications) deliveries.wake();
   }, onError);
 
-  listeners.add(outbox.wake);
+  const unsubscribe = onRecordsWritten(outbox.wake);
   const pollTimer = setInterval(poll.wake, pollMs);
   const sweepTimer = setInterval(sweeps.wake, sweepMs);
   pollTimer.unref();
@@ -153,7 +147,7 @@ export const startClosedLoop = (runtime: ClosedLoopRuntime, options: WorkerOptio
     wake: outbox.wake,
     async stop() {
       stopped = true;
-      listeners.delete(outbox.wake);
+      unsubscribe();
       clearInterval(pollTimer);
       clearInterval(sweepTimer);
       await Promise.all([outbox.idle(), deliveries.idle(), sweeps.idle(), poll.idle()]);

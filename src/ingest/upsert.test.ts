@@ -5,8 +5,9 @@ import type { Db } from '../db/index.js';
 import type { RecordType } from '../domain/vocabulary.js';
 import { readRecord } from '../records/read-records.js';
 import type { RecordInputs } from './schemas.js';
-import { upsertRecords } from './upsert.js';
+import { SINGLE_STATEMENT_MAX, upsertRecords } from './upsert.js';
 import { validateBatch } from './validate.js';
+import { onRecordsWritten } from './written.js';
 
 const countFeedback = async (db: Db, workspaceId: number): Promise<number> => {
   const { count } = await db
@@ -25,6 +26,33 @@ describeEachDatabase('upsertRecords', (database) => {
   /** Validates records as the API does and upserts them into the workspace. */
   const put = <T extends RecordType>(ws: { id: number }, type: T, records: unknown[]) =>
     upsertRecords(db(), ws.id, type, valid(type, records));
+
+  test('a write of records signals the closed loop; customers and unchanged resends do not', async () => {
+    const ws = await createTestWorkspace(db());
+    let signals = 0;
+    const stop = onRecordsWritten(() => {
+      signals++;
+    });
+    try {
+      const feedback = (count: number) =>
+        Array.from({ length: count }, (_, i) => ({
+          externalId: `F-${i}`,
+          customerId: 'C-1',
+          occurredAt: '2026-03-01T10:00:00Z',
+          nps: 3,
+        }));
+      await put(ws, 'customers', [{ externalId: 'C-9', name: 'Nobody' }]);
+      expect(signals).toBe(0);
+      await put(ws, 'feedback', feedback(2)); // one statement
+      expect(signals).toBe(1);
+      await put(ws, 'feedback', feedback(2)); // the same again: nothing written
+      expect(signals).toBe(1);
+      await put(ws, 'feedback', feedback(SINGLE_STATEMENT_MAX + 1)); // the transactional path
+      expect(signals).toBe(2);
+    } finally {
+      stop();
+    }
+  });
 
   test('creates, then reports a resent batch as unchanged and a changed record as updated', async () => {
     const ws = await createTestWorkspace(db());

@@ -6,6 +6,7 @@ import { experienceRatingLevel } from '../domain/experience-rating.js';
 import type { RecordType } from '../domain/vocabulary.js';
 import type { CustomerInput, EventInput, FeedbackInput, InteractionInput, RecordInputs } from './schemas.js';
 import { timestampMs } from './timestamp-cache.js';
+import { recordsWritten } from './written.js';
 
 /** What an upsert did, per record of the batch. */
 export interface UpsertSummary {
@@ -509,6 +510,7 @@ export const writeInOneStatement = async (
       db.executeQuery(statements[type].single(workspaceId, rows)),
     );
     const row = result[0] as SingleResult;
+    if (type !== 'customers' && row.written.length > 0) recordsWritten();
     return { written: row.written, customersCreated: row.customers_created };
   } catch (error) {
     if ((error as { code?: string }).code === 'TP001') return null;
@@ -548,7 +550,7 @@ export const upsertRecords = async <T extends RecordType>(
   // The fast path inserts records found missing without ON CONFLICT. Should another writer insert
   // one of them meanwhile, the unique index refuses it; the batch then runs again as a full upsert.
   let fastPath = true;
-  return withRetry(async () => {
+  const summary = await withRetry(async () => {
     try {
       return await db
         .transaction()
@@ -567,6 +569,8 @@ export const upsertRecords = async <T extends RecordType>(
       throw error;
     }
   });
+  if (type !== 'customers' && summary.created + summary.updated > 0) recordsWritten();
+  return summary;
 };
 
 const writeBatch = async (

@@ -86,8 +86,9 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
     { db: database.db, channels, caseLink: (_workspaceId, caseId) => caseLink(publicUrl, caseId) },
     {
       onError: (error) => logger.error({ err: error }, 'closed loop'),
-      // The embedded database is this process's alone, behind one connection.
-      ...(database.kind === 'embedded' ? { exclusive: true, batchSpacingMs: 50 } : {}),
+      // The embedded database is this process's alone, behind one connection: every write wakes
+      // the worker, so the poll only has retries to find.
+      ...(database.kind === 'embedded' ? { exclusive: true, batchSpacingMs: 50, pollMs: 1000 } : {}),
     },
   );
   print(`Touchpoint listening on ${url}`);

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { recordsWritten } from '../../closed-loop/worker.js';
 import type { Db } from '../../db/index.js';
 import type { RecordType } from '../../domain/vocabulary.js';
 import { externalIdSchema, MAX_BATCH, recordSchemas } from '../../ingest/schemas.js';
@@ -54,10 +53,7 @@ export const recordRoutes = async (instance: FastifyInstance, { db }: { db: Db }
       },
       async (request) => {
         const { workspaceId } = principalOf(request);
-        const summary = await writes.write(workspaceId, type, validateBatch(type, request.body));
-        // Alert rules look at what was written as soon as it is committed.
-        if (type !== 'customers' && summary.created + summary.updated > 0) recordsWritten();
-        return summary;
+        return writes.write(workspaceId, type, validateBatch(type, request.body));
       },
     );
   }
