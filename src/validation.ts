@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import type { ErrorDetail } from './errors.js';
 
+/** A local time of day, "HH:MM" (00:00–23:59). */
+export const timeOfDaySchema = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day as HH:MM (00:00–23:59)');
+
+/** An http(s) URL that services can be called at. */
+export const httpUrlSchema = z
+  .string()
+  .max(2000)
+  .refine((value) => /^https?:\/\/[^\s]+$/.test(value) && URL.canParse(value), 'must be an http(s) URL');
+
 const describe = (value: unknown): string => {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { localMinutes } from '../surveys/fatigue.js';
+import { localMinutes, minutesOf } from '../surveys/fatigue.js';
 import type { ClosedLoopSettings, Severity } from './settings.js';
 
 /**
@@ -17,7 +17,7 @@ export type Priority = (typeof PRIORITIES)[number];
 
 /** 1 (unknown or below the first tier), 2 (mid) or 3 (high value). */
 export const valueTier = (value: number | null | undefined, tiers: readonly [number, number]): number =>
-  value == null || !Number.isFinite(value) ? 1 : value >= tiers[1] ? 3 : value >= tiers[0] ? 2 : 1;
+  value == null || Number.isNaN(value) ? 1 : value >= tiers[1] ? 3 : value >= tiers[0] ? 2 : 1;
 
 /**
  * A case's priority: severity weight (low 1 … critical 4) × customer value tier (1…3), a score of
@@ -52,8 +52,6 @@ export const localWeekday = (at: Date, timeZone: string): number => {
   }
   return ISO_DAY[format.format(at)] ?? 1;
 };
-
-const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 /**
  * The instant `minutes` of working time after `from`: plain minutes without business hours;

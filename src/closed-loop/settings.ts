@@ -1,12 +1,12 @@
-import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { isTimeZone } from '../surveys/fatigue.js';
+import { timeOfDaySchema } from '../validation.js';
+import { readSettingsSection, writeSettingsSection } from '../workspace/workspaces.js';
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:MM, e.g. 09:00');
 const name = z.string().trim().min(1).max(100);
 const person = z.string().trim().min(1).max(200).describe('A person, by e-mail address (owners get e-mail).');
 
@@ -98,8 +98,8 @@ export const closedLoopSettingsSchema = z
           .max(7)
           .default([1, 2, 3, 4, 5])
           .describe('ISO weekdays: 1 Monday … 7 Sunday.'),
-        start: hhmm,
-        end: hhmm,
+        start: timeOfDaySchema,
+        end: timeOfDaySchema,
       })
       .strict()
       .refine((hours) => hours.start < hours.end, { message: 'start must be before end', path: ['end'] })
@@ -140,25 +140,12 @@ export type ClosedLoopSettings = z.infer<typeof closedLoopSettingsSchema>;
 export const DEFAULT_CLOSED_LOOP_SETTINGS: ClosedLoopSettings = closedLoopSettingsSchema.parse({});
 
 /** The workspace's closed-loop settings, defaults filled in. */
-export const readClosedLoopSettings = async (db: Db, workspaceId: number): Promise<ClosedLoopSettings> => {
-  const row = await db
-    .selectFrom('workspace')
-    .select('settings')
-    .where('id', '=', workspaceId)
-    .executeTakeFirst();
-  const stored = closedLoopSettingsSchema.safeParse(row?.settings?.closedLoop ?? {});
-  return stored.success ? stored.data : DEFAULT_CLOSED_LOOP_SETTINGS;
-};
+export const readClosedLoopSettings = (db: Db, workspaceId: number): Promise<ClosedLoopSettings> =>
+  readSettingsSection(db, workspaceId, 'closedLoop', closedLoopSettingsSchema, DEFAULT_CLOSED_LOOP_SETTINGS);
 
 /** Replaces the workspace's closed-loop settings (already validated). */
-export const writeClosedLoopSettings = async (
+export const writeClosedLoopSettings = (
   db: Db,
   workspaceId: number,
   settings: ClosedLoopSettings,
-): Promise<void> => {
-  await db
-    .updateTable('workspace')
-    .set({ settings: sql`jsonb_set(settings, '{closedLoop}', ${JSON.stringify(settings)}::jsonb)` })
-    .where('id', '=', workspaceId)
-    .execute();
-};
+): Promise<void> => writeSettingsSection(db, workspaceId, 'closedLoop', settings);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { AppError } from '../errors.js';
+import { httpUrlSchema } from '../validation.js';
 
 /** The events a webhook can subscribe to. */
 export const WEBHOOK_EVENTS = [
@@ -18,17 +19,7 @@ export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export const WEBHOOK_FORMATS = ['json', 'slack'] as const;
 
-const url = z
-  .string()
-  .max(2000)
-  .refine((value) => {
-    try {
-      const parsed = new URL(value);
-      return parsed.protocol === 'http:' || parsed.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL');
+const url = httpUrlSchema;
 
 const webhookFields = {
   url,

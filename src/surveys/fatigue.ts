@@ -65,7 +65,8 @@ const ADDRESS = new Map<string, ['email' | 'phone', SuppressionReason]>([
   ['voice', ['phone', 'no_phone']],
 ]);
 
-const minutesOf = (hhmm: string) => {
+/** Minutes since midnight of a time of day "HH:MM". */
+export const minutesOf = (hhmm: string) => {
   const [h, m] = hhmm.split(':').map(Number);
   return (h as number) * 60 + (m as number);
 };

@@ -1,14 +1,8 @@
-import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
+import { httpUrlSchema, timeOfDaySchema } from '../validation.js';
+import { readSettingsSection, writeSettingsSection } from '../workspace/workspaces.js';
 import { isTimeZone } from './fatigue.js';
-
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day as HH:MM (00:00–23:59)');
-
-const httpUrl = z
-  .string()
-  .max(2000)
-  .refine((value) => /^https?:\/\/[^\s]+$/.test(value) && URL.canParse(value), 'must be an http(s) URL');
 
 /**
  * An SMS or voice provider reached by HTTP POST with a Twilio-compatible form body
@@ -16,7 +10,9 @@ const httpUrl = z
  */
 const providerSchema = z
   .object({
-    url: httpUrl.describe('Where to POST, e.g. https://api.twilio.com/2010-04-01/Accounts/AC…/Messages.json'),
+    url: httpUrlSchema.describe(
+      'Where to POST, e.g. https://api.twilio.com/2010-04-01/Accounts/AC…/Messages.json',
+    ),
     from: z.string().min(1).max(100).describe('Sender number or id (`From`).'),
     authorization: z
       .string()
@@ -28,7 +24,7 @@ const providerSchema = z
 
 const webhookSchema = z
   .object({
-    url: httpUrl.describe('Receives a JSON POST per invitation with the survey link.'),
+    url: httpUrlSchema.describe('Receives a JSON POST per invitation with the survey link.'),
     secret: z
       .string()
       .min(16)
@@ -82,7 +78,7 @@ export const surveySettingsSchema = z
       .default(12)
       .describe('No second invitation to the same survey within this many hours (0: off).'),
     quietHours: z
-      .object({ start: hhmm, end: hhmm })
+      .object({ start: timeOfDaySchema, end: timeOfDaySchema })
       .strict()
       .nullable()
       .default({ start: '21:00', end: '08:00' })
@@ -113,28 +109,12 @@ export type SurveySettings = z.infer<typeof surveySettingsSchema>;
 export const DEFAULT_SURVEY_SETTINGS: SurveySettings = surveySettingsSchema.parse({});
 
 /** The workspace's survey settings, defaults filled in. */
-export const readSurveySettings = async (db: Db, workspaceId: number): Promise<SurveySettings> => {
-  const row = await db
-    .selectFrom('workspace')
-    .select('settings')
-    .where('id', '=', workspaceId)
-    .executeTakeFirst();
-  const stored = surveySettingsSchema.safeParse(row?.settings?.surveys ?? {});
-  return stored.success ? stored.data : DEFAULT_SURVEY_SETTINGS;
-};
+export const readSurveySettings = (db: Db, workspaceId: number): Promise<SurveySettings> =>
+  readSettingsSection(db, workspaceId, 'surveys', surveySettingsSchema, DEFAULT_SURVEY_SETTINGS);
 
 /** Replaces the workspace's survey settings (already validated). */
-export const writeSurveySettings = async (
-  db: Db,
-  workspaceId: number,
-  settings: SurveySettings,
-): Promise<void> => {
-  await db
-    .updateTable('workspace')
-    .set({ settings: sql`jsonb_set(settings, '{surveys}', ${JSON.stringify(settings)}::jsonb)` })
-    .where('id', '=', workspaceId)
-    .execute();
-};
+export const writeSurveySettings = (db: Db, workspaceId: number, settings: SurveySettings): Promise<void> =>
+  writeSettingsSection(db, workspaceId, 'surveys', settings);
 
 /** The settings as GET shows them: provider credentials are replaced by "***". */
 export const redactSurveySettings = (settings: SurveySettings): SurveySettings => {

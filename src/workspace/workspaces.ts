@@ -1,3 +1,5 @@
+import { sql } from 'kysely';
+import type { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { AppError } from '../errors.js';
 
@@ -44,4 +46,38 @@ export const createWorkspace = async (db: Db, slug: string, name = slug): Promis
     .executeTakeFirst();
   if (!created) throw new AppError(409, 'workspace_exists', `Workspace "${slug}" already exists`);
   return created;
+};
+
+/**
+ * One section of a workspace's settings (e.g. `surveys`, `closedLoop`), checked against its schema;
+ * the defaults when it is missing or no longer valid.
+ */
+export const readSettingsSection = async <T>(
+  db: Db,
+  workspaceId: number,
+  section: string,
+  schema: z.ZodType<T>,
+  defaults: T,
+): Promise<T> => {
+  const row = await db
+    .selectFrom('workspace')
+    .select('settings')
+    .where('id', '=', workspaceId)
+    .executeTakeFirst();
+  const stored = schema.safeParse(row?.settings?.[section] ?? {});
+  return stored.success ? stored.data : defaults;
+};
+
+/** Replaces one section of a workspace's settings (already validated). */
+export const writeSettingsSection = async (
+  db: Db,
+  workspaceId: number,
+  section: string,
+  value: unknown,
+): Promise<void> => {
+  await db
+    .updateTable('workspace')
+    .set({ settings: sql`jsonb_set(settings, ${`{${section}}`}::text[], ${JSON.stringify(value)}::jsonb)` })
+    .where('id', '=', workspaceId)
+    .execute();
 };

@@ -2166,7 +2166,7 @@ describeEachDatabase('closed-loop routes', (database) => {
       await refuse({ businessHours: { timeZone: 'UTC', days: [0], start: '07:60', end: '17:00' } }),
     ).toEqual([
       { path: 'businessHours.days[0]', message: 'must be at least 1, got number 0' },
-      { path: 'businessHours.start', message: 'must be a time HH:MM, e.g. 09:00' },
+      { path: 'businessHours.start', message: 'must be a time of day as HH:MM (00:00–23:59)' },
     ]);
     expect(await refuse({ sla: { critical: { firstResponseMinutes: 0, resolveMinutes: 600 } } })).toEqual([
       { path: 'sla.low', message: 'is required' },
