@@ -184,6 +184,24 @@ const callWebhook = async (item: Claimed, now: Date): Promise<number> => {
   throw error;
 };
 
+/** A notification's attempt is due and no process holds it. */
+const dueNow = (alias: string, now: Date) => {
+  const lease = sql.ref(`${alias}.lease_until`);
+  return sql`${sql.ref(`${alias}.next_attempt_at`)} <= ${now} AND (${lease} IS NULL OR ${lease} <= ${now})`;
+};
+
+/**
+ * A notification that can be sent now: pending, due and not held; a webhook's only when its
+ * webhook is active and it heads the webhook's queue (deliveries go in order).
+ */
+export const sendableNow = (alias: string, now: Date) => {
+  const n = (column: string) => sql.ref(`${alias}.${column}`);
+  return sql`${n('status')} = 'pending' AND ${dueNow(alias, now)} AND (${n('webhook_id')} IS NULL OR (
+    EXISTS (SELECT 1 FROM webhook sw WHERE sw.id = ${n('webhook_id')} AND sw.active)
+    AND NOT EXISTS (SELECT 1 FROM notification se
+      WHERE se.webhook_id = ${n('webhook_id')} AND se.status = 'pending' AND se.id < ${n('id')})))`;
+};
+
 /** How many consecutive deliveries of one webhook one claim takes (sent one after another). */
 export const WEBHOOK_RUN = 100;
 
@@ -205,13 +223,12 @@ export const claimNotifications = async (
   const { limit = 50, workspaceId, leaseMs = 60_000, busyWebhooks = [] } = options;
   const scope = (alias: string) =>
     workspaceId === undefined ? sql`` : sql`AND ${sql.ref(`${alias}.workspace_id`)} = ${workspaceId}`;
-  const due = (alias: string) =>
-    sql`${sql.ref(`${alias}.next_attempt_at`)} <= ${now} AND (${sql.ref(`${alias}.lease_until`)} IS NULL OR ${sql.ref(`${alias}.lease_until`)} <= ${now})`;
+  const due = (alias: string) => dueNow(alias, now);
   const claimed = await sql<Claimed>`
     WITH hooks AS (
       SELECT w.id FROM webhook w
       WHERE w.active ${scope('w')} AND w.id <> ALL (${[...busyWebhooks]}::bigint[])
-        AND EXISTS (SELECT 1 FROM notification p WHERE p.webhook_id = w.id AND p.status = 'pending' AND ${due('p')})
+        AND EXISTS (SELECT 1 FROM notification p WHERE p.webhook_id = w.id AND ${sendableNow('p', now)})
       ORDER BY w.id LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
     ), queued AS (

@@ -8,7 +8,7 @@ import {
   usesPatterns,
 } from '../domain/alert-conditions.js';
 import { type CaseCustomer, type Matched, raiseAlerts, type WorkspaceContext } from './cases.js';
-import { type ActiveWebhook, activeWebhooks } from './notifications.js';
+import { type ActiveWebhook, activeWebhooks, sendableNow } from './notifications.js';
 import type { PlaybookMatch } from './policy.js';
 import type { RoutingStep } from './rules.js';
 import { readClosedLoopSettings, type Severity } from './settings.js';
@@ -346,14 +346,6 @@ export const closedLoopPending = async (
 ): Promise<{ outbox: boolean; notifications: boolean }> => {
   const row = await sql<{ outbox: boolean; notifications: boolean }>`
     SELECT EXISTS (SELECT 1 FROM alert_outbox) AS outbox,
-      EXISTS (SELECT 1 FROM notification n WHERE n.status = 'pending' AND n.next_attempt_at <= ${now}
-        AND (n.lease_until IS NULL OR n.lease_until <= ${now})
-        -- A webhook's delivery can go only when it heads its queue and the webhook is active.
-        AND (n.webhook_id IS NULL OR (
-          EXISTS (SELECT 1 FROM webhook w WHERE w.id = n.webhook_id AND w.active)
-          AND NOT EXISTS (SELECT 1 FROM notification e
-            WHERE e.webhook_id = n.webhook_id AND e.status = 'pending' AND e.id < n.id)))) AS notifications`.execute(
-    db,
-  );
+      EXISTS (SELECT 1 FROM notification n WHERE ${sendableNow('n', now)}) AS notifications`.execute(db);
   return row.rows[0] ?? { outbox: false, notifications: false };
 };
