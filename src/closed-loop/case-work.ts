@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { AppError } from '../errors.js';
 import { type Channels, DeliveryError } from '../surveys/channels.js';
-import { caseSummary, logCase, ownerEmail } from './cases.js';
+import { caseSummary, logCase, ownerEmail, stepRows } from './cases.js';
 import { enqueueNotifications } from './notifications.js';
 import {
   ACTIVE_STATUSES,
@@ -16,7 +16,7 @@ import {
   recoveryRate,
   TRANSITIONS,
 } from './policy.js';
-import { type ClosedLoopSettings, readClosedLoopSettings, SEVERITIES } from './settings.js';
+import { readClosedLoopSettings, SEVERITIES } from './settings.js';
 
 /** The people-facing side of cases: reading, working, messaging the customer, recovery reports. */
 
@@ -161,49 +161,46 @@ type CaseRow = Awaited<ReturnType<ReturnType<typeof selectCases>['executeTakeFir
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
-export const toCaseOut = (row: CaseRow, now: Date) => {
-  const active = (ACTIVE_STATUSES as readonly string[]).includes(row.status as string);
-  return {
-    id: row.id,
-    title: row.title,
-    status: row.status as CaseStatus,
-    severity: row.severity,
-    priority: row.priority,
-    priorityScore: row.priority_score,
-    owner: row.owner,
-    team: row.team,
-    touchpoint: row.touchpoint,
-    channel: row.channel,
-    rootCause: row.root_cause,
-    rule: { id: row.rule_id, name: row.rule_name },
-    playbookId: row.playbook_id,
-    customer: row.customer_external_id
-      ? { externalId: row.customer_external_id, name: row.customer_name }
-      : null,
-    alertCount: row.alert_count as number,
-    lastAlertAt: iso(row.last_alert_at),
-    sla: {
-      firstResponseDueAt: iso(row.first_response_due_at),
-      resolveDueAt: iso(row.resolve_due_at),
-      firstResponseAt: iso(row.first_response_at),
-      firstResponseBreached:
-        row.first_response_due_at !== null &&
-        (row.first_response_at ?? (active ? now : (row.resolved_at ?? now))) > row.first_response_due_at,
-      resolveBreached:
-        row.resolve_due_at !== null && (row.resolved_at ?? (active ? now : null) ?? now) > row.resolve_due_at,
-    },
-    escalationLevel: row.escalation_level as number,
-    escalatedAt: iso(row.escalated_at),
-    resolvedAt: iso(row.resolved_at),
-    closedAt: iso(row.closed_at),
-    recovery: row.recovery ?? (row.status === 'closed' ? 'pending' : null),
-    recoveryReason: row.recovery_reason,
-    recoveryDecidedAt: iso(row.recovery_decided_at),
-    allowedStatuses: [...TRANSITIONS[row.status as CaseStatus]],
-    createdAt: (row.created_at as Date).toISOString(),
-    updatedAt: (row.updated_at as Date).toISOString(),
-  };
-};
+export const toCaseOut = (row: CaseRow, now: Date) => ({
+  id: row.id,
+  title: row.title,
+  status: row.status as CaseStatus,
+  severity: row.severity,
+  priority: row.priority,
+  priorityScore: row.priority_score,
+  owner: row.owner,
+  team: row.team,
+  touchpoint: row.touchpoint,
+  channel: row.channel,
+  rootCause: row.root_cause,
+  rule: { id: row.rule_id, name: row.rule_name },
+  playbookId: row.playbook_id,
+  customer: row.customer_external_id
+    ? { externalId: row.customer_external_id, name: row.customer_name }
+    : null,
+  alertCount: row.alert_count as number,
+  lastAlertAt: iso(row.last_alert_at),
+  sla: {
+    firstResponseDueAt: iso(row.first_response_due_at),
+    resolveDueAt: iso(row.resolve_due_at),
+    firstResponseAt: iso(row.first_response_at),
+    // Leaving open is the first response and closing needs resolving first, so a missing time
+    // means the clock still runs.
+    firstResponseBreached:
+      row.first_response_due_at !== null && (row.first_response_at ?? now) > row.first_response_due_at,
+    resolveBreached: row.resolve_due_at !== null && (row.resolved_at ?? now) > row.resolve_due_at,
+  },
+  escalationLevel: row.escalation_level as number,
+  escalatedAt: iso(row.escalated_at),
+  resolvedAt: iso(row.resolved_at),
+  closedAt: iso(row.closed_at),
+  recovery: row.recovery ?? (row.status === 'closed' ? 'pending' : null),
+  recoveryReason: row.recovery_reason,
+  recoveryDecidedAt: iso(row.recovery_decided_at),
+  allowedStatuses: [...TRANSITIONS[row.status as CaseStatus]],
+  createdAt: (row.created_at as Date).toISOString(),
+  updatedAt: (row.updated_at as Date).toISOString(),
+});
 export type CaseOut = ReturnType<typeof toCaseOut>;
 
 export const listCases = async (
@@ -477,7 +474,7 @@ export const updateCase = async (
         from: current.root_cause,
         to: set.root_cause,
       });
-      await rechoosePlaybook(trx, workspaceId, id, settings, actor);
+      await rechoosePlaybook(trx, workspaceId, id, actor);
     }
   });
 };
@@ -486,13 +483,7 @@ export const updateCase = async (
  * With a root cause known, a better playbook may fit: it replaces the current one as long as no
  * step has been checked off.
  */
-const rechoosePlaybook = async (
-  trx: Db,
-  workspaceId: number,
-  caseId: number,
-  _settings: ClosedLoopSettings,
-  actor: string,
-) => {
+const rechoosePlaybook = async (trx: Db, workspaceId: number, caseId: number, actor: string) => {
   const done = await trx
     .selectFrom('case_step')
     .select('position')
@@ -534,14 +525,7 @@ const rechoosePlaybook = async (
   await trx.deleteFrom('case_step').where('case_id', '=', caseId).execute();
   await trx
     .insertInto('case_step')
-    .values(
-      best.steps.map((text, index) => ({
-        case_id: caseId,
-        position: index + 1,
-        workspace_id: workspaceId,
-        text,
-      })),
-    )
+    .values(stepRows(workspaceId, caseId, best.steps))
     .execute();
   await logCase(trx, workspaceId, caseId, 'playbook', actor, { from: current.playbook_id, to: best.id });
 };

@@ -193,6 +193,10 @@ export const ownerEmail = (
     .join('\n'),
 });
 
+/** The case_step rows of a playbook's steps, numbered from 1. */
+export const stepRows = (workspaceId: number, caseId: number, steps: readonly string[]) =>
+  steps.map((text, index) => ({ case_id: caseId, position: index + 1, workspace_id: workspaceId, text }));
+
 /** Records one entry of a case's history. */
 export const logCase = (
   trx: Db,
@@ -390,12 +394,7 @@ export const raiseAlerts = async (
     const steps = [...opened].flatMap((key) => {
       const playbook = planned.get(key)?.playbook;
       const caseId = (cases.get(key) as OpenCaseRow).id;
-      return (playbook?.steps ?? []).map((text, index) => ({
-        case_id: caseId,
-        position: index + 1,
-        workspace_id: workspaceId,
-        text,
-      }));
+      return stepRows(workspaceId, caseId, playbook?.steps ?? []);
     });
     if (steps.length > 0) await trx.insertInto('case_step').values(steps).execute();
   }
