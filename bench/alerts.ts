@@ -7,23 +7,11 @@
  * throughput: HTTP batch ingestion of feedback with those 50 rules against none, back to back.
  * Prints a Markdown table for docs/benchmarks.md and writes it to .tmp/bench/alerts-latest.md.
  */
-import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import {
-  adminHeaders,
-  api,
-  BENCH_DIR,
-  cleanupTemplate,
-  fmt,
-  machine,
-  median,
-  serveFresh,
-  startPostgres,
-} from './lib.js';
+import { adminHeaders, api, fmt, median, postAll, report, serveFresh, withBenchDatabases } from './lib.js';
 import { openLoop, percentile } from './open-loop.js';
 
 const { values: args } = parseArgs({
@@ -40,16 +28,11 @@ const only = new Set((args.only as string).split(','));
 const runs = Number(args.runs);
 const seconds = Number(args.seconds);
 const records = Number(args.records);
-const lines: string[] = [];
-const log = (line: string) => {
-  lines.push(line);
-  console.log(line);
-};
+const { log, save } = report('alerts', runs);
 
 const headers = adminHeaders;
 
 let serverUrl = '';
-let stopPostgres = () => {};
 const serve = (kind: 'pglite' | 'postgres', label: string) => serveFresh(kind, label, serverUrl);
 
 const TOUCHPOINTS = ['billing', 'onboarding', 'support', 'delivery', 'returns', 'sales', 'payment', 'moving'];
@@ -392,24 +375,8 @@ const bodies = (prefix: string) => {
   return list;
 };
 
-const ingest = async (url: string, list: string[]) => {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (next < list.length) {
-        const response = await fetch(`${url}/api/v1/feedback`, {
-          method: 'POST',
-          headers,
-          body: list[next++] as string,
-        });
-        if (response.status !== 200) throw new Error(`feedback: ${response.status} ${await response.text()}`);
-        await response.arrayBuffer();
-      }
-    }),
-  );
-  return records / ((performance.now() - started) / 1000);
-};
+const ingest = async (url: string, list: string[]) =>
+  records / (await postAll(url, '/api/v1/feedback', list));
 
 const benchThroughput = async (kind: 'pglite' | 'postgres') => {
   const without: number[] = [];
@@ -443,23 +410,11 @@ const benchThroughput = async (kind: 'pglite' | 'postgres') => {
   );
 };
 
-const info = machine();
-log(`Machine: ${info.cpu}, ${info.memory}, Node ${info.node}; date ${info.date}; median of ${runs} runs.`);
-log('');
-log('| measurement | database | result | target | |');
-log('|---|---|---|---|---|');
-try {
-  if (kinds.includes('postgres')) {
-    const postgres = startPostgres();
-    serverUrl = postgres.url;
-    stopPostgres = postgres.stop;
-  }
+await withBenchDatabases(kinds, async (url) => {
+  serverUrl = url;
   for (const kind of kinds) {
     if (only.has('latency')) await benchLatency(kind);
     if (only.has('throughput')) await benchThroughput(kind);
   }
-} finally {
-  stopPostgres();
-  cleanupTemplate();
-}
-writeFileSync(join(BENCH_DIR, 'alerts-latest.md'), `${lines.join('\n')}\n`);
+});
+save();

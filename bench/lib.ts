@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -172,4 +172,59 @@ export const serveFresh = async (
       rmSync(dir, { recursive: true, force: true });
     },
   };
+};
+
+/**
+ * POSTs prepared JSON bodies to `path`, `inFlight` at a time; resolves to the seconds it took.
+ * Any answer but 200 stops the benchmark.
+ */
+export const postAll = async (url: string, path: string, bodies: readonly string[], inFlight = 4) => {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < bodies.length) {
+        const response = await fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: adminHeaders,
+          body: bodies[next++] as string,
+        });
+        if (response.status !== 200) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+        await response.arrayBuffer();
+      }
+    }),
+  );
+  return (performance.now() - started) / 1000;
+};
+
+/** The Markdown rows a benchmark prints, also written to `.tmp/bench/<name>-latest.md`. */
+export const report = (name: string, runs: number) => {
+  const lines: string[] = [];
+  const log = (line: string) => {
+    lines.push(line);
+    console.log(line);
+  };
+  const info = machine();
+  log(`Machine: ${info.cpu}, ${info.memory}, Node ${info.node}; date ${info.date}; median of ${runs} runs.`);
+  log('');
+  log('| measurement | database | result | target | |');
+  log('|---|---|---|---|---|');
+  return { log, save: () => writeFileSync(join(BENCH_DIR, `${name}-latest.md`), `${lines.join('\n')}\n`) };
+};
+
+/**
+ * Runs a benchmark's measurements with a PostgreSQL server when `kinds` asks for one (its URL is
+ * passed on), and cleans up the server and the embedded template afterwards.
+ */
+export const withBenchDatabases = async (
+  kinds: readonly string[],
+  measure: (serverUrl: string) => Promise<void>,
+): Promise<void> => {
+  const postgres = kinds.includes('postgres') ? startPostgres() : null;
+  try {
+    await measure(postgres?.url ?? '');
+  } finally {
+    postgres?.stop();
+    cleanupTemplate();
+  }
 };

@@ -5,23 +5,11 @@
  * speed with 20 active triggers against none, measured back to back in the same run.
  * Prints a Markdown table for docs/benchmarks.md and writes it to .tmp/bench/surveys-latest.md.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { renderQuestionPage } from '../src/surveys/render.js';
 import { surveyFromTemplate } from '../src/surveys/templates.js';
-import {
-  adminHeaders,
-  api,
-  BENCH_DIR,
-  cleanupTemplate,
-  fmt,
-  machine,
-  median,
-  serveFresh,
-  startPostgres,
-} from './lib.js';
+import { adminHeaders, api, fmt, median, postAll, report, serveFresh, withBenchDatabases } from './lib.js';
 import { percentile } from './open-loop.js';
 
 const { values: args } = parseArgs({
@@ -36,16 +24,11 @@ const kinds = (args.db as string).split(',') as ('pglite' | 'postgres')[];
 const only = new Set((args.only as string).split(','));
 const runs = Number(args.runs);
 const interactions = Number(args.interactions);
-const lines: string[] = [];
-const log = (line: string) => {
-  lines.push(line);
-  console.log(line);
-};
+const { log, save } = report('surveys', runs);
 
-const headers = adminHeaders;
+const _headers = adminHeaders;
 
 let serverUrl = '';
-let stopPostgres = () => {};
 /** A server on a fresh database; stopping it also removes an embedded database's files. */
 const serve = (kind: 'pglite' | 'postgres', label: string) => serveFresh(kind, label, serverUrl);
 
@@ -192,23 +175,7 @@ const ingestInteractions = async (url: string, bodies: string[]) => {
       Array.from({ length: 5000 }, (_, k) => ({ externalId: `C-${i + k}`, email: `c${i + k}@example.com` })),
     );
   }
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (next < bodies.length) {
-        const response = await fetch(`${url}/api/v1/interactions`, {
-          method: 'POST',
-          headers,
-          body: bodies[next++] as string,
-        });
-        if (response.status !== 200)
-          throw new Error(`interactions: ${response.status} ${await response.text()}`);
-        await response.arrayBuffer();
-      }
-    }),
-  );
-  return interactions / ((performance.now() - started) / 1000);
+  return interactions / (await postAll(url, '/api/v1/interactions', bodies));
 };
 
 const benchTriggers = async (kind: 'pglite' | 'postgres') => {
@@ -242,24 +209,12 @@ const benchTriggers = async (kind: 'pglite' | 'postgres') => {
   );
 };
 
-const info = machine();
-log(`Machine: ${info.cpu}, ${info.memory}, Node ${info.node}; date ${info.date}; median of ${runs} runs.`);
-log('');
-log('| measurement | database | result | target | |');
-log('|---|---|---|---|---|');
-try {
-  if (kinds.includes('postgres')) {
-    const postgres = startPostgres();
-    serverUrl = postgres.url;
-    stopPostgres = postgres.stop;
-  }
+await withBenchDatabases(kinds, async (url) => {
+  serverUrl = url;
   if (only.has('sizes')) await benchSizes();
   for (const kind of kinds) {
     if (only.has('render')) await benchRender(kind);
     if (only.has('triggers')) await benchTriggers(kind);
   }
-} finally {
-  stopPostgres();
-  cleanupTemplate();
-}
-writeFileSync(join(BENCH_DIR, 'surveys-latest.md'), `${lines.join('\n')}\n`);
+});
+save();
