@@ -14,8 +14,9 @@ export interface ApiKeyInfo {
   revokedAt: Date | null;
 }
 
-/** The caller behind a request: a workspace and what it may do there. */
-export interface Principal {
+/** A program calling with an API key: a workspace and what the key may do there. */
+export interface KeyPrincipal {
+  kind: 'key';
   workspaceId: number;
   keyId: number;
   role: ApiKeyRole;
@@ -134,7 +135,7 @@ export const touchApiKey = (db: Db, keyId: number, now = Date.now()): Promise<vo
 // revoked in this process is forgotten at once; one revoked by another process sharing a PostgreSQL
 // server is refused at the latest after KEY_CACHE_MS.
 const KEY_CACHE_MS = 5_000;
-const keyCache = new WeakMap<Db, Map<string, { principal: Principal; until: number }>>();
+const keyCache = new WeakMap<Db, Map<string, { principal: KeyPrincipal; until: number }>>();
 const cacheOf = (db: Db) => {
   let cache = keyCache.get(db);
   if (!cache) {
@@ -145,7 +146,7 @@ const cacheOf = (db: Db) => {
 };
 
 /** The principal a key stands for, or null for an unknown or revoked key. */
-export const authenticate = async (db: Db, key: string, now = Date.now()): Promise<Principal | null> => {
+export const authenticate = async (db: Db, key: string, now = Date.now()): Promise<KeyPrincipal | null> => {
   if (!KEY_PATTERN.test(key)) return null;
   const hash = hashKey(key);
   const cache = cacheOf(db);
@@ -158,7 +159,12 @@ export const authenticate = async (db: Db, key: string, now = Date.now()): Promi
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   if (!row) return null;
-  const principal: Principal = { workspaceId: row.workspace_id, keyId: row.id, role: row.role as ApiKeyRole };
+  const principal: KeyPrincipal = {
+    kind: 'key',
+    workspaceId: row.workspace_id,
+    keyId: row.id,
+    role: row.role as ApiKeyRole,
+  };
   if (cache.size > 10_000) cache.clear();
   cache.set(hash.toString('base64'), { principal, until: now + KEY_CACHE_MS });
   return principal;

@@ -4,11 +4,20 @@ import { computeMetrics } from '../analytics/metrics.js';
 import { metricsQuerySchema, parseMetricsRequest } from '../analytics/params.js';
 import { metricsTable } from '../analytics/table.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../auth/api-keys.js';
+import { generatePassword } from '../auth/passwords.js';
+import { createUser, deleteUser, findUser, listUsers, setPassword } from '../auth/users.js';
 import { RECOVERY_DIMENSIONS, recoveryQuerySchema, recoveryReport } from '../closed-loop/case-work.js';
 import { type Database, openDatabase, resolveDatabaseTarget } from '../db/index.js';
 import { analyzeRecords } from '../db/maintenance.js';
 import { loadDemo } from '../demo/load.js';
-import { API_KEY_ROLES, type ApiKeyRole, RECORD_TYPES, type RecordType } from '../domain/vocabulary.js';
+import {
+  API_KEY_ROLES,
+  type ApiKeyRole,
+  RECORD_TYPES,
+  type RecordType,
+  USER_ROLES,
+  type UserRole,
+} from '../domain/vocabulary.js';
 import { isAppError } from '../errors.js';
 import { importFile } from '../ingest/import-file.js';
 import { serve } from '../server/serve.js';
@@ -18,7 +27,7 @@ import {
   responseRates,
 } from '../surveys/response-rates.js';
 import { VERSION } from '../version.js';
-import { bootstrap } from '../workspace/bootstrap.js';
+import { bootstrapFromEnvironment, firstStartLines } from '../workspace/bootstrap.js';
 import { createWorkspace, DEFAULT_WORKSPACE, getWorkspace, listWorkspaces } from '../workspace/workspaces.js';
 import { progressReporter } from './progress.js';
 import { formatReport, formatTable, recoveryTable, responseRateTable } from './report.js';
@@ -37,6 +46,13 @@ const dataOption = () =>
 const workspaceOption = () => new Option('--workspace <name>', 'workspace').default(DEFAULT_WORKSPACE);
 
 /** Opens the selected database for one command, prepared as `serve` would, and closes it after. */
+/** The first line of standard input (a password piped in), without its line break. */
+const readStdinLine = async (): Promise<string> => {
+  let text = '';
+  for await (const chunk of process.stdin) text += chunk;
+  return text.split(/\r?\n/)[0] ?? '';
+};
+
 const withDatabase = async <T>(
   dataDir: string,
   command: string,
@@ -44,12 +60,7 @@ const withDatabase = async <T>(
 ): Promise<T> => {
   const database = await openDatabase(resolveDatabaseTarget(dataDir), { command });
   try {
-    const first = await bootstrap(database.db, process.env.TOUCHPOINT_ADMIN_KEY?.trim());
-    if (first.adminKey && !first.keyFromEnvironment) {
-      console.log(
-        `Created workspace "${DEFAULT_WORKSPACE}" and its admin API key (shown only this once):\n  ${first.adminKey}`,
-      );
-    }
+    for (const line of firstStartLines(await bootstrapFromEnvironment(database.db))) console.log(line);
     return await run(database);
   } finally {
     await database.close();
@@ -378,6 +389,100 @@ export const buildCli = (): Command => {
         const workspace = await getWorkspace(db, options.workspace);
         const key = await revokeApiKey(db, workspace.id, id);
         console.log(`Revoked key ${key.id} ("${key.name}").`);
+      });
+    });
+
+  const users = program.command('users').description('people who sign in to the dashboard');
+  users
+    .command('create')
+    .description('add a user; prints a generated password once unless --password-stdin')
+    .requiredOption('--email <email>', 'their e-mail address (also how cases are assigned to them)')
+    .addOption(
+      new Option(
+        '--role <role>',
+        'admin: everything; analyst: reads everything; manager: works their teams’ cases; agent: own cases',
+      )
+        .choices(USER_ROLES)
+        .makeOptionMandatory(),
+    )
+    .option('--name <name>', 'their name')
+    .option('--password-stdin', 'read the password from standard input instead of generating one')
+    .addOption(dataOption())
+    .addOption(workspaceOption())
+    .action(
+      async (options: {
+        email: string;
+        role: UserRole;
+        name?: string;
+        passwordStdin?: boolean;
+        data: string;
+        workspace: string;
+      }) => {
+        const password = options.passwordStdin ? await readStdinLine() : undefined;
+        await withDatabase(options.data, 'users create', async ({ db }) => {
+          const workspace = await getWorkspace(db, options.workspace);
+          const created = await createUser(db, workspace.id, {
+            email: options.email,
+            role: options.role,
+            name: options.name ?? null,
+            ...(password !== undefined ? { password } : {}),
+          });
+          console.error(
+            `Created ${created.user.role} ${created.user.email} in workspace "${workspace.slug}".`,
+          );
+          if (created.password) {
+            console.error('Their password (shown only now; they can change it after signing in):');
+            console.log(created.password);
+          }
+        });
+      },
+    );
+  users
+    .command('list')
+    .description('list the users of a workspace')
+    .addOption(dataOption())
+    .addOption(workspaceOption())
+    .action(async (options: { data: string; workspace: string }) => {
+      await withDatabase(options.data, 'users list', async ({ db }) => {
+        const workspace = await getWorkspace(db, options.workspace);
+        for (const user of await listUsers(db, workspace.id)) {
+          console.log(
+            `${user.id}\t${user.role}\t${user.email}\t${user.name ?? ''}\t` +
+              `last login ${user.lastLoginAt?.toISOString() ?? 'never'}`,
+          );
+        }
+      });
+    });
+  users
+    .command('reset-password')
+    .description('give a user a new password (printed once, or --password-stdin); ends their sessions')
+    .requiredOption('--email <email>', 'the user')
+    .option('--password-stdin', 'read the password from standard input instead of generating one')
+    .addOption(dataOption())
+    .addOption(workspaceOption())
+    .action(async (options: { email: string; passwordStdin?: boolean; data: string; workspace: string }) => {
+      const given = options.passwordStdin ? await readStdinLine() : undefined;
+      await withDatabase(options.data, 'users reset-password', async ({ db }) => {
+        const workspace = await getWorkspace(db, options.workspace);
+        const user = await findUser(db, workspace.id, { email: options.email });
+        const password = given ?? generatePassword();
+        await setPassword(db, user.id, password);
+        console.error(`New password set for ${user.email}; their sessions have ended.`);
+        if (given === undefined) console.log(password);
+      });
+    });
+  users
+    .command('remove')
+    .description('remove a user (not the last admin)')
+    .requiredOption('--email <email>', 'the user')
+    .addOption(dataOption())
+    .addOption(workspaceOption())
+    .action(async (options: { email: string; data: string; workspace: string }) => {
+      await withDatabase(options.data, 'users remove', async ({ db }) => {
+        const workspace = await getWorkspace(db, options.workspace);
+        const user = await findUser(db, workspace.id, { email: options.email });
+        await deleteUser(db, workspace.id, user.id);
+        console.log(`Removed ${user.email}.`);
       });
     });
 

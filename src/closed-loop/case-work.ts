@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { AppError } from '../errors.js';
 import { type Channels, DeliveryError } from '../surveys/channels.js';
+import type { CaseScope } from './case-access.js';
 import { caseSummary, logCase, ownerEmail, stepRows } from './cases.js';
 import { enqueueNotifications } from './notifications.js';
 import {
@@ -102,6 +103,10 @@ export const caseListQuerySchema = z
       .transform((value) => value === 'true')
       .optional()
       .describe('true: only active cases past an SLA due time.'),
+    assigned: z
+      .enum(['me', 'myTeams'])
+      .optional()
+      .describe('For people signed in: me = cases I own; myTeams = cases of my teams and their people.'),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     before: z.coerce
       .number()
@@ -208,6 +213,7 @@ export const listCases = async (
   workspaceId: number,
   query: z.output<typeof caseListQuerySchema>,
   now: Date,
+  within: { scope?: CaseScope; assigned?: CaseScope } = {},
 ): Promise<{ items: CaseOut[]; nextBefore: number | null }> => {
   let statuses: string[] | undefined;
   if (query.status) {
@@ -233,6 +239,17 @@ export const listCases = async (
   if (query.priority) select = select.where('cx_case.priority', '=', query.priority);
   if (query.severity) select = select.where('cx_case.severity', '=', query.severity);
   if (query.before) select = select.where('cx_case.id', '<', query.before);
+  for (const scope of [within.scope, within.assigned]) {
+    if (!scope || scope.all) continue;
+    const owners = scope.owners.map((owner) => owner.toLowerCase());
+    select = select.where((eb) =>
+      eb.or([
+        ...(owners.length ? [eb(sql`lower(cx_case.owner)`, 'in', owners)] : []),
+        ...(scope.teams.length ? [eb('cx_case.team', 'in', scope.teams)] : []),
+        eb.val(false),
+      ]),
+    );
+  }
   if (query.breached !== undefined) {
     const breached: Expression<SqlBool> = sql<boolean>`(cx_case.status IN ('open', 'in_progress', 'customer_contacted')
       AND (cx_case.resolve_due_at <= ${now}
@@ -245,6 +262,18 @@ export const listCases = async (
     .execute();
   const items = rows.slice(0, query.limit).map((row) => toCaseOut(row, now));
   return { items, nextBefore: rows.length > query.limit ? (items.at(-1)?.id ?? null) : null };
+};
+
+/** Who owns a case and its team (for access checks). */
+export const caseOwnership = async (db: Db, workspaceId: number, id: number) => {
+  const row = await db
+    .selectFrom('cx_case')
+    .select(['owner', 'team'])
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) throw new AppError(404, 'not_found', `No case ${id}`);
+  return row;
 };
 
 const findCase = async (db: Db, workspaceId: number, id: number) => {

@@ -24,6 +24,29 @@ export interface ApiKeyTable {
   revoked_at: Date | null;
 }
 
+export interface AppUserTable {
+  id: Generated<number>;
+  workspace_id: number;
+  email: string;
+  name: string | null;
+  role: string;
+  password_hash: string;
+  password_changed_at: Defaulted<Date>;
+  created_at: Defaulted<Date>;
+  last_login_at: Date | null;
+}
+
+export interface UserSessionTable {
+  id: Generated<number>;
+  workspace_id: number;
+  user_id: number;
+  token_hash: Buffer | Uint8Array;
+  csrf_token: string;
+  created_at: Defaulted<Date>;
+  last_seen_at: Defaulted<Date>;
+  expires_at: Date;
+}
+
 export interface CustomerTable {
   id: Generated<number>;
   workspace_id: number;
@@ -373,6 +396,8 @@ export interface NotificationAttemptTable {
 export interface Schema {
   workspace: WorkspaceTable;
   api_key: ApiKeyTable;
+  app_user: AppUserTable;
+  user_session: UserSessionTable;
   customer: CustomerTable;
   customer_stage_history: CustomerStageHistoryTable;
   interaction: InteractionTable;

@@ -53,5 +53,12 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export const API_KEY_ROLES = ['admin', 'write', 'read'] as const;
 export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
 
+/**
+ * People's roles in a workspace: admin (everything), analyst (reads everything), manager (reads
+ * everything, works the cases of their own teams), agent (their own cases and the customer view).
+ */
+export const USER_ROLES = ['admin', 'analyst', 'manager', 'agent'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
 export const RECORD_TYPES = ['customers', 'interactions', 'feedback', 'events'] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];

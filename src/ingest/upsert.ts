@@ -4,6 +4,7 @@ import { PREPARED } from '../db/prepared.js';
 import { withRetry } from '../db/retry.js';
 import { experienceRatingLevel } from '../domain/experience-rating.js';
 import type { RecordType } from '../domain/vocabulary.js';
+import { isUniqueViolation } from '../errors.js';
 import type { CustomerInput, EventInput, FeedbackInput, InteractionInput, RecordInputs } from './schemas.js';
 import { timestampMs } from './timestamp-cache.js';
 import { recordsWritten } from './written.js';
@@ -558,7 +559,7 @@ export const upsertRecords = async <T extends RecordType>(
           writeBatch(trx, workspaceId, statements[type], rows, ids, referenced, fastPath, records.length),
         );
     } catch (error) {
-      if (fastPath && (error as { code?: string }).code === '23505') {
+      if (fastPath && isUniqueViolation(error)) {
         fastPath = false;
         return db
           .transaction()

@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, {
@@ -17,7 +18,9 @@ import { registerAuth } from './auth.js';
 import { registerErrorHandling } from './errors.js';
 import { registerDrain, registerJsonBody } from './lifecycle.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
+import { authRoutes } from './routes/auth.js';
 import { closedLoopRoutes } from './routes/closed-loop.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { recordRoutes } from './routes/records.js';
@@ -28,7 +31,7 @@ import { zodValidatorCompiler } from './validator.js';
 export type App = FastifyInstance;
 
 /** Where people find a case (used in owner e-mails and Slack messages). */
-export const caseLink = (publicUrl: string, caseId: number): string => `${publicUrl}/api/v1/cases/${caseId}`;
+export const caseLink = (publicUrl: string, caseId: number): string => `${publicUrl}/app/cases/${caseId}`;
 
 export interface AppOptions {
   database: Database;
@@ -87,7 +90,8 @@ export const buildApp = async ({
         description:
           'Customer experience management: ingest customers, interactions, feedback and business events; ' +
           'read customer profiles with their cross-channel timeline. All requests except /healthz and the ' +
-          'documentation need `Authorization: Bearer <api key>`. Errors have the shape ' +
+          'documentation need `Authorization: Bearer <api key>` (programs) or a session cookie from ' +
+          'POST /api/v1/auth/login (people, in the dashboard at /app/). Errors have the shape ' +
           '`{"error":{"code","message","details":[{"path","message"}]}}`.',
       },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
@@ -116,6 +120,12 @@ export const buildApp = async ({
             'root cause, playbook steps, follow-ups to the customer, history, recovery), playbooks with their ' +
             'effectiveness, signed webhooks with their delivery log, and the settings (teams, SLAs, taxonomy).',
         },
+        {
+          name: 'users',
+          description:
+            'People: sign in with e-mail and password (session cookie; requests that change something carry ' +
+            'X-CSRF-Token), change the password; admins manage the workspace’s users and their roles.',
+        },
         { name: 'admin', description: 'API keys of the workspace (admin keys only).' },
         { name: 'system', description: 'Health and documentation.' },
       ],
@@ -124,8 +134,10 @@ export const buildApp = async ({
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
+  await app.register(fastifyCookie);
   registerDrain(app);
   registerAuth(app, database.db);
+  await app.register(authRoutes, { db: database.db, publicUrl });
   await app.register(healthRoutes, { database });
   await app.register(recordRoutes, { db: database.db });
   await app.register(apiKeyRoutes, { db: database.db });
@@ -142,16 +154,7 @@ export const buildApp = async ({
   app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () =>
     app.swagger(),
   );
-  app.get('/', { schema: { hide: true }, config: { access: 'public' } }, async (_request, reply) =>
-    reply
-      .type('text/html')
-      .send(
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Touchpoint</title></head><body>' +
-          '<h1>Touchpoint is running</h1><p>API documentation: <a href="/docs">/docs</a> · ' +
-          'OpenAPI: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a> · Health: <a href="/healthz">/healthz</a></p>' +
-          '</body></html>',
-      ),
-  );
+  await app.register(dashboardRoutes);
   await app.ready();
   return app;
 };

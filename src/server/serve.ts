@@ -7,7 +7,7 @@ import { AppError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { Channels, mailConfigFromEnv } from '../surveys/channels.js';
 import { startSurveyScheduler } from '../surveys/scheduler.js';
-import { bootstrap } from '../workspace/bootstrap.js';
+import { bootstrapFromEnvironment, firstStartLines } from '../workspace/bootstrap.js';
 import { DEFAULT_WORKSPACE, getWorkspace } from '../workspace/workspaces.js';
 import { type App, buildApp, caseLink } from './app.js';
 
@@ -36,14 +36,7 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
   const channels = new Channels(mailConfigFromEnv());
   let publicUrl = process.env.PUBLIC_URL?.trim().replace(/\/+$/, '') ?? '';
   try {
-    const first = await bootstrap(database.db, process.env.TOUCHPOINT_ADMIN_KEY?.trim());
-    if (first.adminKey && !first.keyFromEnvironment) {
-      print(`Created workspace "${DEFAULT_WORKSPACE}" and its admin API key (shown only this once):`);
-      print(`  ${first.adminKey}`);
-    } else if (first.adminKey) {
-      print(`Created workspace "${DEFAULT_WORKSPACE}"; TOUCHPOINT_ADMIN_KEY is its admin API key.`);
-    }
-    if (first.warning) print(`Warning: ${first.warning}`);
+    for (const line of firstStartLines(await bootstrapFromEnvironment(database.db))) print(line);
     if (options.demo) {
       const workspace = await getWorkspace(database.db, DEFAULT_WORKSPACE);
       const loadedAt = await demoLoadedAt(database.db, workspace.id);
@@ -92,6 +85,7 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
     },
   );
   print(`Touchpoint listening on ${url}`);
+  print(`Dashboard: ${publicUrl}/app/`);
   const running = app;
   let closing: Promise<void> | undefined;
   return {

@@ -1301,7 +1301,7 @@ describeEachDatabase('closed-loop routes', (database) => {
     expect(mail?.subject).toBe(`[Touchpoint] Case #${id} was assigned to you`);
     expect(mail?.text).toContain('ann@example.com assigned this case to you.');
     expect(mail?.text).toContain(`Case #${id}: Detractor: Carla Jones`);
-    expect(mail?.text).toContain(`http://localhost:3000/api/v1/cases/${id}`);
+    expect(mail?.text).toContain(`http://localhost:3000/app/cases/${id}`);
 
     // A configured team; the owner stays; the default actor is the API key.
     c = await ok<CaseDetail>(t.patch(id, { team: 'billing' }));

@@ -2,9 +2,18 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
+  ALL_CASES,
+  assertCaseAccess,
+  type CaseScope,
+  caseScopeOf,
+  inScope,
+  teamsOf,
+} from '../../closed-loop/case-access.js';
+import {
   addNote,
   type CaseRuntime,
   caseListQuerySchema,
+  caseOwnership,
   casePatchSchema,
   getCase,
   listCases,
@@ -52,9 +61,10 @@ import {
   webhookInputSchema,
   webhookPatchSchema,
 } from '../../closed-loop/webhooks.js';
+import type { Db } from '../../db/index.js';
 import { AppError } from '../../errors.js';
 import { issuesToDetails } from '../../validation.js';
-import { principalOf } from '../auth.js';
+import { actorOf, principalOf } from '../auth.js';
 import { errorResponses } from '../openapi.js';
 import { documentOnly } from '../validator.js';
 
@@ -192,9 +202,51 @@ const recoveryRow = z.object({
   recoveryRate: z.number().nullable().describe('recovered / (recovered + notRecovered).'),
 });
 
-/** Who did something: the request's `actor`, else the API key. */
-const actorOf = (request: FastifyRequest, given: string | undefined) =>
-  given ?? `api-key:${principalOf(request).keyId}`;
+/**
+ * Who did something: a signed-in person is always themselves; a program (API key) may name the
+ * person it acts for in `actor`.
+ */
+const actorFor = (request: FastifyRequest, given: string | undefined) => {
+  const principal = principalOf(request);
+  return principal.kind === 'user' ? actorOf(principal) : (given ?? actorOf(principal));
+};
+
+/** The cases the caller may read or work (API keys: all that their role allows). */
+const scopeFor = (db: Db, request: FastifyRequest, intent: 'read' | 'work'): Promise<CaseScope> => {
+  const principal = principalOf(request);
+  return principal.kind === 'key'
+    ? Promise.resolve(ALL_CASES)
+    : caseScopeOf(db, principal.workspaceId, principal, intent);
+};
+
+/** `assigned=me` or `assigned=myTeams`: the signed-in person's own cases, or their teams'. */
+const assignedScope = async (
+  db: Db,
+  request: FastifyRequest,
+  assigned: 'me' | 'myTeams',
+): Promise<CaseScope> => {
+  const principal = principalOf(request);
+  if (principal.kind !== 'user') {
+    throw new AppError(400, 'validation_failed', 'The query is not valid', [
+      {
+        path: 'query.assigned',
+        message: 'is for people signed in to the dashboard; API keys filter by owner or team',
+      },
+    ]);
+  }
+  if (assigned === 'me') return { all: false, owners: [principal.email], teams: [] };
+  const { teams, people } = await teamsOf(db, principal.workspaceId, principal.email);
+  return { all: false, owners: [principal.email, ...people], teams };
+};
+
+/** Refuses to show or change a case outside the caller's scope (see case-access.ts). */
+const guardCase = async (db: Db, request: FastifyRequest, caseId: number, intent: 'read' | 'work') => {
+  const principal = principalOf(request);
+  if (principal.kind === 'key' || principal.role === 'admin') return;
+  const kase = await caseOwnership(db, principal.workspaceId, caseId);
+  const readable = inScope(await scopeFor(db, request, 'read'), kase);
+  assertCaseAccess(readable, intent === 'read' || inScope(await scopeFor(db, request, 'work'), kase), caseId);
+};
 
 export interface ClosedLoopRouteOptions extends CaseRuntime {}
 
@@ -284,7 +336,7 @@ export const closedLoopRoutes = async (instance: FastifyInstance, runtime: Close
   app.get(
     '/api/v1/cases',
     {
-      config: { access: 'read' },
+      config: { access: 'cases' },
       schema: {
         tags,
         summary: 'List cases, newest first',
@@ -295,7 +347,13 @@ export const closedLoopRoutes = async (instance: FastifyInstance, runtime: Close
         },
       },
     },
-    async (request) => listCases(db, principalOf(request).workspaceId, request.query, now()),
+    async (request) =>
+      listCases(db, principalOf(request).workspaceId, request.query, now(), {
+        scope: await scopeFor(db, request, 'read'),
+        ...(request.query.assigned
+          ? { assigned: await assignedScope(db, request, request.query.assigned) }
+          : {}),
+      }),
   );
   app.get(
     '/api/v1/cases/recovery',
@@ -317,7 +375,7 @@ export const closedLoopRoutes = async (instance: FastifyInstance, runtime: Close
   app.get(
     '/api/v1/cases/:id',
     {
-      config: { access: 'read' },
+      config: { access: 'cases' },
       schema: {
         tags,
         summary: 'A case with its alerts, playbook steps, messages and history',
@@ -325,11 +383,15 @@ export const closedLoopRoutes = async (instance: FastifyInstance, runtime: Close
         response: { 200: caseDetail, ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => getCase(db, principalOf(request).workspaceId, request.params.id, now()),
+    async (request) => {
+      await guardCase(db, request, request.params.id, 'read');
+      return getCase(db, principalOf(request).workspaceId, request.params.id, now());
+    },
   );
   app.patch(
     '/api/v1/cases/:id',
     {
+      config: { access: 'workCases' },
       schema: {
         tags,
         summary: 'Work a case: status, owner, team, root cause',
@@ -343,13 +405,14 @@ export const closedLoopRoutes = async (instance: FastifyInstance, runtime: Close
       },
     },
     async (request) => {
+      await guardCase(db, request, request.params.id, 'work');
       const { workspaceId } = principalOf(request);
       await updateCase(
         runtime,
         workspaceId,
         request.params.id,
         request.body,
-        actorOf(request, request.body.actor),
+        actorFor(request, request.body.actor),
       );
       return getCase(db, workspaceId, request.params.id, now());
     },
@@ -357,6 +420,7 @@ export const closedLoopRoutes = async (instance: FastifyInstance, runtime: Close
   app.post(
     '/api/v1/cases/:id/notes',
     {
+      config: { access: 'workCases' },
       schema: {
         tags,
         summary: 'Add a note to a case',
@@ -366,13 +430,14 @@ export const closedLoopRoutes = async (instance: FastifyInstance, runtime: Close
       },
     },
     async (request, reply) => {
+      await guardCase(db, request, request.params.id, 'work');
       const { workspaceId } = principalOf(request);
       await addNote(
         runtime,
         workspaceId,
         request.params.id,
         request.body.text,
-        actorOf(request, request.body.actor),
+        actorFor(request, request.body.actor),
       );
       reply.status(201);
       return getCase(db, workspaceId, request.params.id, now());
@@ -381,6 +446,7 @@ export const closedLoopRoutes = async (instance: FastifyInstance, runtime: Close
   app.put(
     '/api/v1/cases/:id/steps/:position',
     {
+      config: { access: 'workCases' },
       schema: {
         tags,
         summary: 'Check off (or uncheck) a playbook step',
@@ -390,6 +456,7 @@ export const closedLoopRoutes = async (instance: FastifyInstance, runtime: Close
       },
     },
     async (request) => {
+      await guardCase(db, request, request.params.id, 'work');
       const { workspaceId } = principalOf(request);
       await setStep(
         runtime,
@@ -397,7 +464,7 @@ export const closedLoopRoutes = async (instance: FastifyInstance, runtime: Close
         request.params.id,
         request.params.position,
         request.body.done,
-        actorOf(request, request.body.actor),
+        actorFor(request, request.body.actor),
       );
       return getCase(db, workspaceId, request.params.id, now());
     },
@@ -405,6 +472,7 @@ export const closedLoopRoutes = async (instance: FastifyInstance, runtime: Close
   app.post(
     '/api/v1/cases/:id/messages',
     {
+      config: { access: 'workCases' },
       schema: {
         tags,
         summary: 'Close the loop: e-mail the customer or log a call',
@@ -419,12 +487,13 @@ export const closedLoopRoutes = async (instance: FastifyInstance, runtime: Close
       },
     },
     async (request, reply) => {
+      await guardCase(db, request, request.params.id, 'work');
       const message = await sendMessage(
         runtime,
         principalOf(request).workspaceId,
         request.params.id,
         request.body,
-        actorOf(request, request.body.actor),
+        actorFor(request, request.body.actor),
       );
       reply.status(201);
       return message;

@@ -61,7 +61,7 @@ export const recordRoutes = async (instance: FastifyInstance, { db }: { db: Db }
   app.get(
     '/api/v1/customers/:externalId',
     {
-      config: { access: 'read' },
+      config: { access: 'customers' },
       schema: {
         tags: ['records'],
         summary: 'A customer profile with its cross-channel timeline',
@@ -125,7 +125,7 @@ export const recordRoutes = async (instance: FastifyInstance, { db }: { db: Db }
     app.get(
       `/api/v1/${path}/:externalId`,
       {
-        config: { access: 'read' },
+        config: { access: 'customers' },
         schema: {
           tags: ['records'],
           summary,
