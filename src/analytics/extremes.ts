@@ -21,6 +21,8 @@ export interface ExtremeEncounter {
   channel: string | null;
   touchpoint: string | null;
   interactionId: string | null;
+  /** The case this encounter raised (the latest, when several rules matched), or null. */
+  caseId: number | null;
   customer: {
     externalId: string;
     name: string | null;
@@ -58,6 +60,20 @@ const decodeCursor = (cursor: string): { at: Date; id: number } => {
   return { at: date, id: number };
 };
 
+/** The case each feedback record raised (the latest). */
+const casesRaisedBy = async (db: Db, workspaceId: number, feedbackIds: number[]) => {
+  if (feedbackIds.length === 0) return new Map<number, number>();
+  const rows = await db
+    .selectFrom('alert')
+    .select(['record_id', (eb) => eb.fn.max('case_id').as('case_id')])
+    .where('workspace_id', '=', workspaceId)
+    .where('record_kind', '=', 'feedback')
+    .where('record_id', 'in', feedbackIds)
+    .groupBy('record_id')
+    .execute();
+  return new Map(rows.map((row) => [Number(row.record_id), Number(row.case_id)]));
+};
+
 /**
  * The individual extreme encounters in a period and segment, newest first: the work list for
  * following up each one. The snapshot of the customer (stage, personality, segment) is the one at
@@ -84,6 +100,11 @@ export const listExtremes = async (db: Db, query: ExtremesQuery) => {
     ORDER BY occurred_at DESC, id DESC LIMIT ${query.limit + 1}`.execute(db);
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
+  const caseOf = await casesRaisedBy(
+    db,
+    query.workspaceId,
+    page.map((row) => Number(row.id)),
+  );
   const items: ExtremeEncounter[] = page.map((row) => ({
     feedbackId: row.external_id as string,
     occurredAt: (row.occurred_at as Date).toISOString(),
@@ -96,6 +117,7 @@ export const listExtremes = async (db: Db, query: ExtremesQuery) => {
     channel: (row.channel as string | null) ?? null,
     touchpoint: (row.touchpoint as string | null) ?? null,
     interactionId: (row.interaction_external_id as string | null) ?? null,
+    caseId: caseOf.get(Number(row.id)) ?? null,
     customer:
       row.customer_external_id == null
         ? null

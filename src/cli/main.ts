@@ -202,6 +202,7 @@ export const buildCli = (): Command => {
         await loadDemo(db, workspace.id, {
           customers: options.customers,
           seed: options.seed,
+          closedLoop: true,
           print: (line) => console.log(line),
         });
         await analyzeRecords(db);

@@ -100,6 +100,11 @@ const TOUCHPOINTS: Record<string, { channels: Channel[]; team: string; base: num
   store_visit: { channels: ['store'], team: 'Store staff', base: 8.3 },
 };
 const TOUCHPOINT_NAMES = Object.keys(TOUCHPOINTS);
+
+/** The team owning each touchpoint of the demo data (interactions carry these team names). */
+export const DEMO_TOUCHPOINT_TEAMS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(TOUCHPOINTS).map(([touchpoint, { team }]) => [touchpoint, team]),
+);
 const ASSISTED: ReadonlySet<Channel> = new Set(['phone', 'chat', 'email', 'store', 'video']);
 
 const FIRST = [

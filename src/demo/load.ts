@@ -3,6 +3,7 @@ import type { Db } from '../db/index.js';
 import type { RecordType } from '../domain/vocabulary.js';
 import { addSummaries, emptySummary, type UpsertSummary, upsertRecords } from '../ingest/upsert.js';
 import { validateRecord } from '../ingest/validate.js';
+import { setUpDemoClosedLoop } from './closed-loop.js';
 import { type DemoOptions, generateDemo } from './generate.js';
 
 export interface DemoSummary {
@@ -32,9 +33,13 @@ export const demoLoadedAt = async (db: Db, workspaceId: number): Promise<string 
 export const loadDemo = async (
   db: Db,
   workspaceId: number,
-  options: DemoOptions & { print?: (line: string) => void } = {},
+  options: DemoOptions & { print?: (line: string) => void; closedLoop?: boolean } = {},
 ): Promise<DemoSummary> => {
   const print = options.print ?? (() => {});
+  // Rules first: the records written next raise their alerts through the outbox.
+  if (options.closedLoop && (await setUpDemoClosedLoop(db, workspaceId))) {
+    print('Demo closed loop: teams, 3 alert rules and 2 playbooks (recent bad encounters open cases)');
+  }
   const data = generateDemo(options);
   const summary: DemoSummary = {
     customers: emptySummary(),

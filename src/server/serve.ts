@@ -43,7 +43,7 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
       if (loadedAt) print(`Demo data already loaded (${loadedAt}); run "npx touchpoint demo" to refresh it.`);
       else {
         print('Loading the demo data set…');
-        await loadDemo(database.db, workspace.id, { print });
+        await loadDemo(database.db, workspace.id, { print, closedLoop: true });
       }
     }
     app = await buildApp({ database, logger, publicUrl: () => publicUrl, channels });

@@ -1,6 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -47,6 +56,30 @@ const buildPgliteTemplate = async (): Promise<string> => {
   return dir;
 };
 
+/** Newest modification time of the files under a folder (0 when there are none). */
+const newestChange = (dir: string): number =>
+  readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .reduce((newest, entry) => Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs), 0);
+
+/**
+ * The browser tests use the built dashboard (dist/web). `npm install` builds it; this rebuilds it
+ * when a file under web/ is newer, so a test never runs against an old build.
+ */
+const buildDashboardIfStale = (): void => {
+  const index = join(packageRoot, 'dist', 'web', 'index.html');
+  if (existsSync(index) && statSync(index).mtimeMs >= newestChange(join(packageRoot, 'web'))) return;
+  console.log('Building the dashboard (web/ changed since the last build)…');
+  execFileSync(
+    join(packageRoot, 'node_modules', '.bin', 'vite'),
+    ['build', '--config', 'web/vite.config.ts'],
+    {
+      cwd: packageRoot,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+};
+
 /** Uses TEST_DATABASE_URL, or starts a throw-away cluster with initdb/pg_ctl when they are installed. */
 const startPostgres = async (): Promise<{ url: string; missing: string; stop?: () => void }> => {
   const given = process.env.TEST_DATABASE_URL?.trim();
@@ -77,6 +110,7 @@ const startPostgres = async (): Promise<{ url: string; missing: string; stop?: (
 };
 
 export default async function setup(project: TestProject) {
+  buildDashboardIfStale();
   const [template, postgres] = await Promise.all([buildPgliteTemplate(), startPostgres()]);
   if (!postgres.url && process.env.CI === 'true') {
     throw new Error(`CI=true requires the PostgreSQL tests to run, but there is ${postgres.missing}`);

@@ -689,6 +689,8 @@ export const closedLoopRoutes = async (instance: FastifyInstance, runtime: Close
   app.get(
     '/api/v1/closed-loop/settings',
     {
+      // Everyone who works cases needs the root causes, templates and teams.
+      config: { access: 'cases' },
       schema: {
         tags,
         summary: 'Teams, routing tables, SLAs, root causes, business hours, templates',

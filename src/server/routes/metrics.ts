@@ -149,6 +149,7 @@ export const metricsRoutes = async (instance: FastifyInstance, { db }: { db: Db 
                 channel: z.string().nullable(),
                 touchpoint: z.string().nullable(),
                 interactionId: z.string().nullable(),
+                caseId: z.int().nullable().describe('The case this encounter raised (the latest), or null.'),
                 customer: z
                   .object({
                     externalId: z.string(),
