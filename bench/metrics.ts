@@ -14,6 +14,7 @@ import { metricsQuerySchema, parseMetricsRequest } from '../src/analytics/params
 import { type Database, type Db, openDatabase } from '../src/db/index.js';
 import { analyzeRecords } from '../src/db/maintenance.js';
 import { createWorkspace } from '../src/workspace/workspaces.js';
+import { loadFeedbackBySql } from './data.js';
 import {
   BENCH_DIR,
   fmt,
@@ -34,56 +35,11 @@ const { values: args } = parseArgs({
 const kinds = (args.db as string).split(',') as ('pglite' | 'postgres')[];
 const rows = Number(args.rows);
 const runs = Number(args.runs);
-const CUSTOMERS = 50_000;
-const CHUNK = 500_000;
 const lines: string[] = [];
 const results: Record<string, unknown> = { machine: machine(), rows };
 const log = (line: string) => {
   console.log(line);
   lines.push(line);
-};
-
-/** N feedback records over 2025 for 50,000 customers, written by SQL in chunks (progress on stderr). */
-const load = async (db: Db, workspaceId: number) => {
-  await sql`
-    INSERT INTO customer (workspace_id, external_id, segment, lifecycle_stage, personality_type)
-    SELECT ${workspaceId}, 'C-' || g, (ARRAY['consumer', 'small_business', 'enterprise'])[1 + g % 3],
-      (ARRAY['new', 'current', 'advocate', 'ending', 'renewing'])[1 + (g / 3) % 5],
-      (ARRAY['prompt', 'relationship', 'unknown'])[1 + (g / 7) % 3]
-    FROM generate_series(0, ${CUSTOMERS - 1}::int) g`.execute(db);
-  const firstCustomer = Number(
-    (
-      await sql<{
-        id: number;
-      }>`SELECT min(id) AS id FROM customer WHERE workspace_id = ${workspaceId}`.execute(db)
-    ).rows[0]?.id,
-  );
-  const started = performance.now();
-  for (let start = 0; start < rows; start += CHUNK) {
-    const end = Math.min(rows, start + CHUNK) - 1;
-    await sql`
-      INSERT INTO feedback (workspace_id, external_id, customer_id, source, channel, touchpoint, occurred_at,
-        nps, csat, ces, experience_rating, lifecycle_stage, personality_type, segment)
-      SELECT ${workspaceId}::bigint, 'F-' || g, ${firstCustomer}::bigint + c, 'survey',
-        (ARRAY['phone', 'email', 'chat', 'web', 'app', 'store', 'ivr', 'sms'])[1 + g % 8],
-        (ARRAY['onboarding', 'billing', 'payment', 'technical_support', 'order_status', 'delivery', 'returns',
-          'sales', 'cancellation', 'store_visit'])[1 + (g / 8) % 10],
-        timestamptz '2025-01-01 00:00:00+00' + (g % 365) * interval '1 day' + ((g * 37) % 86400) * interval '1 second',
-        nps, csat, ces,
-        LEAST(CASE WHEN nps <= 3 THEN 1 WHEN nps <= 6 THEN 2 WHEN nps <= 8 THEN 3 WHEN nps = 9 THEN 4 ELSE 5 END,
-          csat, CASE WHEN ces <= 2 THEN 1 WHEN ces = 3 THEN 2 WHEN ces = 4 THEN 3 WHEN ces <= 6 THEN 4 ELSE 5 END),
-        (ARRAY['new', 'current', 'advocate', 'ending', 'renewing'])[1 + (c / 3) % 5],
-        (ARRAY['prompt', 'relationship', 'unknown'])[1 + (c / 7) % 3],
-        (ARRAY['consumer', 'small_business', 'enterprise'])[1 + c % 3]
-      FROM (SELECT g, (g * 7919) % ${CUSTOMERS}::bigint AS c, (g * 13 + g / 17) % 11 AS nps, 1 + (g * 7 + g / 5) % 5 AS csat,
-        1 + (g * 3 + g / 11) % 7 AS ces FROM generate_series(${start}::bigint, ${end}::bigint) g) s`.execute(
-      db,
-    );
-    const done = end + 1;
-    const seconds = (performance.now() - started) / 1000;
-    process.stderr.write(`  loaded ${fmt(done)} / ${fmt(rows)} feedback (${fmt(done / seconds)} rows/s)\n`);
-  }
-  await analyzeRecords(db);
 };
 
 const time = async <T>(run: () => Promise<T>): Promise<[number, T]> => {
@@ -111,7 +67,7 @@ const QUERIES = {
 const measure = async (kind: 'pglite' | 'postgres', database: Database) => {
   const { db } = database;
   const workspace = await createWorkspace(db, 'bench');
-  const [loadMs] = await time(() => load(db, workspace.id));
+  const [loadMs] = await time(() => loadFeedbackBySql(db, workspace.id, rows));
   log(
     `  ${kind}: loaded ${fmt(rows)} feedback records with their pre-aggregates in ${fmt(loadMs / 1000, 1)} s`,
   );

@@ -971,6 +971,13 @@ describeEachDatabase('closed-loop routes', (database) => {
     const [listed] = (await t.cases()).items;
     const id = (listed as CaseBody).id;
 
+    // The extremes list links each encounter to the case it raised.
+    type Extremes = { items: { feedbackId: string; caseId: number | null }[] };
+    const bottom = await ok<Extremes>(t.call('GET', '/api/v1/extremes?box=bottom'));
+    expect(bottom.items.map((item) => [item.feedbackId, item.caseId])).toEqual([['F-1', id]]);
+    const poor = await ok<Extremes>(t.call('GET', '/api/v1/extremes?box=poor'));
+    expect(poor.items.map((item) => [item.feedbackId, item.caseId])).toEqual([['F-2', id]]);
+
     const opened = await t.caseOf(id);
     expect(opened).toMatchObject({
       title: 'Detractor: Carla Jones',

@@ -66,6 +66,7 @@ interface ExtremeBody {
   channel: string | null;
   touchpoint: string | null;
   interactionId: string | null;
+  caseId: number | null;
   customer: {
     externalId: string;
     name: string | null;
@@ -1102,6 +1103,7 @@ describeEachDatabase('analytics routes', (database) => {
       channel: 'phone',
       touchpoint: 'billing',
       interactionId: 'I-1',
+      caseId: null,
       customer: {
         externalId: 'C-1',
         name: 'Customer C-1',
