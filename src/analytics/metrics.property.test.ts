@@ -834,10 +834,11 @@ const expectedResponse = (model: Model, request: RequestDraft) => {
     for (const measure of measures) {
       const value: Record<string, unknown> = { ...measureOf(measure, both, request.minN) };
       if (against && request.compare) {
-        const p = pOf(measure, both, against);
+        const versus = measureOf(measure, against, request.minN);
+        const p = value.lowSample || versus.lowSample ? null : pOf(measure, both, against);
         value.comparison = {
           against: request.compare,
-          value: measureOf(measure, against, request.minN).value,
+          value: versus.value,
           p,
         };
         tests.push({ value: value.value as number | null, comparison: value.comparison as never, p });

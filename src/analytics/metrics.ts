@@ -190,10 +190,12 @@ export const computeMetrics = async (
     for (const measure of request.measures) {
       const result: MeasureResult = measureOf(measure, both, request.minN);
       if (other && request.compare) {
-        const p = pOf(measure, both, other);
+        const against = measureOf(measure, other, request.minN);
+        // Below minN a test means nothing (one answer has no variance): such cells are not tested.
+        const p = result.lowSample || against.lowSample ? null : pOf(measure, both, other);
         result.comparison = {
           against: request.compare,
-          value: measureOf(measure, other, request.minN).value,
+          value: against.value,
           p,
           pAdjusted: null,
           direction: null,

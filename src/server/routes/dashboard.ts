@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -28,7 +29,6 @@ export const dashboardRoutes = async (app: FastifyInstance) => {
     );
     return;
   }
-  const index = readFileSync(indexFile);
   await app.register(fastifyStatic, {
     root: dashboardDir,
     prefix: '/app/',
@@ -43,8 +43,9 @@ export const dashboardRoutes = async (app: FastifyInstance) => {
       );
     },
   });
+  // Read on every request (it is small): after a rebuild it names the new files at once.
   const page = async (_request: unknown, reply: FastifyReply) =>
-    reply.type('text/html').header('cache-control', 'no-cache').send(index);
+    reply.type('text/html').header('cache-control', 'no-cache').send(await readFile(indexFile));
   app.get('/app', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/app/'));
   app.get('/app/*', { schema: { hide: true } }, page);
 };

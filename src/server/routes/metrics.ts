@@ -61,7 +61,8 @@ const METRICS_DESCRIPTION =
   'Every value carries its n and 95% margin (NPS per PRODUCT.md, shares Wilson, means t); cells below minN are ' +
   'flagged lowSample. With `compare`, each cell is tested against the rest or the previous period with a test ' +
   "suited to the measure (NPS difference z, two-proportion z, Welch's t), corrected for multiple comparisons " +
-  '(Benjamini–Hochberg) and marked higher, lower or same. Time buckets (day, week = ISO week from Monday, month, ' +
+  '(Benjamini–Hochberg) and marked higher, lower or same; a cell or comparison group below minN is not tested ' +
+  '(p and direction null). Time buckets (day, week = ISO week from Monday, month, ' +
   'quarter) are in UTC and named by their first day.';
 
 const extremesQuerySchema = metricsQuerySchema.pick({ from: true, to: true, filter: true }).extend({
