@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { verifyPassword } from '../../auth/passwords.js';
+import { generatePassword, verifyPassword } from '../../auth/passwords.js';
 import { login, logout, SESSION_COOKIE, SESSION_IDLE_MS, type UserSession } from '../../auth/sessions.js';
 import {
   createUser,
@@ -249,6 +249,29 @@ export const authRoutes = async (instance: FastifyInstance, { db, publicUrl }: A
     },
     async (request) =>
       toUserOut(await updateUser(db, principalOf(request).workspaceId, request.params.id, request.body)),
+  );
+
+  app.post(
+    '/api/v1/users/:id/password',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags,
+        summary: "Reset a user's password",
+        description:
+          'For a user who forgot theirs: a new password is generated and returned once in `password` ' +
+          '(or the given one is set). Their sessions end.',
+        params: idParams,
+        body: z.strictObject({ password: z.string().max(200).optional() }),
+        response: { 200: z.object({ password: z.string().nullable() }), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const user = await findUser(db, principalOf(request).workspaceId, { id: request.params.id });
+      const password = request.body.password ?? generatePassword();
+      await setPassword(db, user.id, password);
+      return { password: request.body.password === undefined ? password : null };
+    },
   );
 
   app.delete(
