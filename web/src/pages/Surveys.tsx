@@ -136,7 +136,7 @@ const CreateDialog = ({ templates, onClose }: { templates: SurveyTemplate[]; onC
         </label>
         {chosen ? (
           <fieldset className="sq-values">
-            <legend>Languages (the first chosen is the default)</legend>
+            <legend>Languages (the first ticked in this list is the default)</legend>
             {chosen.languages.map((code) => (
               <label key={code} className="sq-inline-check">
                 <input
