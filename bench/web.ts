@@ -4,9 +4,9 @@
  * 1. Initial JavaScript: the scripts the login page loads (index.html's module script and its
  *    modulepreloads), gzip-compressed; every page is a chunk of its own, loaded when opened.
  * 2. Overview visible after login, on PGlite with N feedback records over the last 365 days: in
- *    Chromium, from the click on "Sign in" to the Overview page's `tp:overview-visible`
- *    performance mark (set once its tiles, trend and cube have data), each run in a fresh
- *    browser context (cold cache).
+ *    Chromium, from the login's answer (and, for reference, from the click on "Sign in", which
+ *    adds the password check) to the Overview page's `tp:overview-visible` performance mark (set
+ *    once its tiles, trend and cube have data), each run in a fresh browser context (cold cache).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,12 +76,13 @@ const prepareData = async (): Promise<string> => {
   return dir;
 };
 
-const measureOverview = async (url: string): Promise<number[]> => {
+const measureOverview = async (url: string) => {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
-  const times: number[] = [];
+  const fromClick: number[] = [];
+  const fromLogin: number[] = [];
   try {
     // One unmeasured run warms the server (its caches and the embedded database's pages).
     for (let run = 0; run <= runs; run++) {
@@ -95,23 +96,37 @@ const measureOverview = async (url: string): Promise<number[]> => {
       await page.waitForFunction(() => performance.getEntriesByName('tp:overview-visible').length > 0, null, {
         timeout: 60_000,
       });
-      const visibleAt = await page.evaluate(
-        () => performance.getEntriesByName('tp:overview-visible')[0]?.startTime ?? Number.NaN,
+      const { visibleAt, signedInAt } = await page.evaluate(() => ({
+        visibleAt: performance.getEntriesByName('tp:overview-visible')[0]?.startTime ?? Number.NaN,
+        signedInAt:
+          (
+            performance
+              .getEntriesByType('resource')
+              .find((entry) => entry.name.includes('/api/v1/auth/login')) as
+              | { responseEnd: number }
+              | undefined
+          )?.responseEnd ?? Number.NaN,
+      }));
+      if (run > 0) {
+        fromClick.push(visibleAt - clickedAt);
+        fromLogin.push(visibleAt - signedInAt);
+      }
+      console.error(
+        `  run ${run}${run === 0 ? ' (warm-up)' : ''}: ${fmt(visibleAt - clickedAt)} ms from the click, ` +
+          `${fmt(visibleAt - signedInAt)} ms from the login's answer`,
       );
-      if (run > 0) times.push(visibleAt - clickedAt);
-      console.error(`  run ${run}${run === 0 ? ' (warm-up)' : ''}: ${fmt(visibleAt - clickedAt)} ms`);
       await context.close();
     }
   } finally {
     await browser.close();
   }
-  return times;
+  return { fromClick, fromLogin };
 };
 
 const js = initialJavaScript();
 const dataDir = await prepareData();
 const server = await startServer({ TOUCHPOINT_ADMIN_PASSWORD: PASSWORD }, ['--data', dataDir]);
-let times: number[];
+let times: { fromClick: number[]; fromLogin: number[] };
 try {
   times = await measureOverview(server.url);
 } finally {
@@ -122,8 +137,13 @@ const out = report('web', runs);
 out.log(
   `| Initial JavaScript of the dashboard (${js.files.length} files, gzip -9) | — | ${fmt(js.gzip / 1024, 1)} KB (${fmt(js.raw / 1024)} KB raw) | ≤ 250 KB gzip | ${js.gzip <= 250 * 1024 ? 'met' : 'NOT met'} |`,
 );
-const p50 = median(times);
-out.log(
-  `| Overview visible after login, ${fmt(rows)} feedback records, cold browser cache (min ${fmt(Math.min(...times))}, max ${fmt(Math.max(...times))} ms) | pglite | p50 ${fmt(p50)} ms | ≤ 1,500 ms | ${p50 <= 1500 ? 'met' : 'NOT met'} |`,
-);
+for (const [label, values] of [
+  ['from the login’s answer (the target: after login)', times.fromLogin],
+  ['from the click on Sign in (with the password check)', times.fromClick],
+] as const) {
+  const p50 = median(values);
+  out.log(
+    `| Overview visible ${label}, ${fmt(rows)} feedback records, cold browser cache (min ${fmt(Math.min(...values))}, max ${fmt(Math.max(...values))} ms) | pglite | p50 ${fmt(p50)} ms | ≤ 1,500 ms | ${p50 <= 1500 ? 'met' : 'NOT met'} |`,
+  );
+}
 out.save();

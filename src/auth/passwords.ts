@@ -53,14 +53,26 @@ let decoy: Promise<string> | undefined;
 export const verifyPassword = async (password: string, stored: string | undefined): Promise<boolean> => {
   decoy ??= hashPassword(randomBytes(16).toString('hex'));
   const [scheme, n, r, p, salt, hash] = (stored ?? (await decoy)).split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
+  const [N, R, P] = [Number(n), Number(r), Number(p)];
+  // A damaged stored value never verifies (and never fails the request).
+  const whole = (value: number, low: number, high: number) =>
+    Number.isInteger(value) && value >= low && value <= high;
+  const usable =
+    scheme === 'scrypt' &&
+    salt &&
+    hash &&
+    whole(N, 2, 2 ** 20) &&
+    (N & (N - 1)) === 0 &&
+    whole(R, 1, 32) &&
+    whole(P, 1, 16);
+  if (!usable) return false;
   const expected = Buffer.from(hash, 'base64');
-  const key = await derive(password, Buffer.from(salt, 'base64'), {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-  });
-  return stored !== undefined && key.length === expected.length && timingSafeEqual(key, expected);
+  try {
+    const key = await derive(password, Buffer.from(salt, 'base64'), { N, r: R, p: P });
+    return stored !== undefined && key.length === expected.length && timingSafeEqual(key, expected);
+  } catch {
+    return false;
+  }
 };
 
 /** A password to hand out once: 20 characters of base64url (120 bits). */

@@ -35,6 +35,7 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 // attempts are refused until the window has passed. Memory only: a restart forgives.
 const FAILURE_WINDOW_MS = 15 * 60_000;
 const MAX_FAILURES = 10;
+const MAX_TRACKED = 100_000;
 const failures = new Map<string, number[]>();
 
 const recentFailures = (key: string, now: number) => {
@@ -89,10 +90,16 @@ export const login = async (
   }
   if (!candidates.length) await verifyPassword(input.password, undefined);
   if (!user) {
+    // Bounded memory: guesses at ever-new addresses would otherwise pile up for good.
+    if (failures.size > MAX_TRACKED) {
+      for (const key of [...failures.keys()]) recentFailures(key, now.getTime());
+      if (failures.size > MAX_TRACKED) failures.clear();
+    }
     for (const key of keys) failures.set(key, [...recentFailures(key, now.getTime()), now.getTime()]);
     throw invalidCredentials();
   }
-  for (const key of keys) failures.delete(key);
+  // The address keeps its count: signing in to one's own account must not forgive guesses at others.
+  failures.delete(`email:${email}`);
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
   const expiresAt = new Date(now.getTime() + SESSION_IDLE_MS);

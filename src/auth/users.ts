@@ -106,8 +106,12 @@ export const findUser = async (
   return { ...toInfo(row), passwordHash: row.password_hash };
 };
 
-/** How many admins the workspace has besides the given user: the last admin cannot be removed. */
+/**
+ * How many admins the workspace has besides the given user: the last admin cannot be removed. The
+ * workspace row is locked first, so two admins changed at once cannot both count on the other.
+ */
 const otherAdmins = async (db: Db, workspaceId: number, userId: number): Promise<number> => {
+  await db.selectFrom('workspace').select('id').where('id', '=', workspaceId).forUpdate().execute();
   const row = await db
     .selectFrom('app_user')
     .select((eb) => eb.fn.countAll<string>().as('n'))

@@ -240,10 +240,14 @@ export const authRoutes = async (instance: FastifyInstance, { db, publicUrl }: A
         summary: "Change a user's role or name",
         description: 'A changed role ends the user’s sessions. The last admin keeps the admin role (409).',
         params: idParams,
-        body: z.strictObject({
-          role: z.enum(USER_ROLES).optional(),
-          name: z.string().max(200).nullable().optional(),
-        }),
+        body: z
+          .strictObject({
+            role: z.enum(USER_ROLES).optional(),
+            name: z.string().max(200).nullable().optional(),
+          })
+          .refine((body) => body.role !== undefined || body.name !== undefined, {
+            message: 'give at least one of role, name',
+          }),
         response: { 200: userOut, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
@@ -263,7 +267,10 @@ export const authRoutes = async (instance: FastifyInstance, { db, publicUrl }: A
           '(or the given one is set). Their sessions end.',
         params: idParams,
         body: z.strictObject({ password: z.string().max(200).optional() }),
-        response: { 200: z.object({ password: z.string().nullable() }), ...errorResponses(400, 401, 403, 404) },
+        response: {
+          200: z.object({ password: z.string().nullable() }),
+          ...errorResponses(400, 401, 403, 404),
+        },
       },
     },
     async (request) => {
