@@ -60,7 +60,8 @@ const withDatabase = async <T>(
 ): Promise<T> => {
   const database = await openDatabase(resolveDatabaseTarget(dataDir), { command });
   try {
-    for (const line of firstStartLines(await bootstrapFromEnvironment(database.db))) console.log(line);
+    // On stderr: a command's own output (a key, JSON, CSV) stays alone on stdout.
+    for (const line of firstStartLines(await bootstrapFromEnvironment(database.db))) console.error(line);
     return await run(database);
   } finally {
     await database.close();

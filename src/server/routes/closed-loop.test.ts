@@ -636,7 +636,7 @@ describeEachDatabase('closed-loop routes', (database) => {
 
   // ------------------------------------------------------------------------------- roles, isolation
 
-  test('roles: read keys read, write keys only ingest, webhooks and settings are admin-only; workspaces are isolated', async () => {
+  test('roles: read keys read (settings too), write keys only ingest, webhooks and settings changes are admin-only; workspaces are isolated', async () => {
     const t = await setup();
     const rule = await t.rule();
     const playbook = await t.playbook({ name: 'Billing', steps: ['Call the customer'] });
@@ -656,6 +656,8 @@ describeEachDatabase('closed-loop routes', (database) => {
       '/api/v1/cases/recovery',
       '/api/v1/playbooks',
       `/api/v1/playbooks/${playbook.id}`,
+      // Everyone who works cases needs the root causes, templates and teams.
+      '/api/v1/closed-loop/settings',
     ]) {
       expectStatus(await t.as(read, 'GET', url), 200);
     }
@@ -676,11 +678,7 @@ describeEachDatabase('closed-loop routes', (database) => {
       ['DELETE', `/api/v1/webhooks/${webhook.id}`],
       ['PUT', '/api/v1/closed-loop/settings', {}],
     ];
-    const adminOnlyReads = [
-      '/api/v1/webhooks',
-      `/api/v1/webhooks/${webhook.id}/deliveries`,
-      '/api/v1/closed-loop/settings',
-    ];
+    const adminOnlyReads = ['/api/v1/webhooks', `/api/v1/webhooks/${webhook.id}/deliveries`];
     for (const [method, url, body] of changes) {
       const error = expectError(await t.as(read, method, url, body), 403, 'forbidden');
       expect(error.message).toContain('this key has the read role');
@@ -695,6 +693,7 @@ describeEachDatabase('closed-loop routes', (database) => {
       '/api/v1/alert-rules',
       '/api/v1/cases',
       `/api/v1/cases/${caseId}`,
+      '/api/v1/closed-loop/settings',
       ...adminOnlyReads,
     ]) {
       expectError(await t.as(write, 'GET', url), 403, 'forbidden');
