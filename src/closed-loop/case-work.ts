@@ -360,6 +360,20 @@ export const toMessageOut = (message: MessageRow) => ({
   occurredAt: message.occurred_at.toISOString(),
 });
 
+/**
+ * A closed case is final: its owner, team, playbook steps and messages stay as they were. Notes and
+ * the root cause may still be added (what was learnt often comes later).
+ */
+const assertNotClosed = (kase: { status: string }, id: number, what: string) => {
+  if (kase.status === 'closed') {
+    throw new AppError(
+      409,
+      'case_closed',
+      `Case ${id} is closed, which is final: ${what} cannot change any more`,
+    );
+  }
+};
+
 /** Locks a case of the workspace for a change. */
 const lockCase = async (trx: Db, workspaceId: number, id: number) => {
   const row = await trx
@@ -435,6 +449,12 @@ export const updateCase = async (
         ]);
       }
       set.root_cause = patch.rootCause;
+    }
+    if (
+      (patch.owner !== undefined && patch.owner !== current.owner) ||
+      (patch.team !== undefined && patch.team !== current.team)
+    ) {
+      assertNotClosed(current, id, 'its owner and team');
     }
     if (patch.owner !== undefined && patch.owner !== current.owner) set.owner = patch.owner;
     if (patch.team !== undefined && patch.team !== current.team) {
@@ -598,7 +618,7 @@ export const setStep = async (
 ): Promise<void> => {
   const now = runtime.now?.() ?? new Date();
   await runtime.db.transaction().execute(async (trx) => {
-    await lockCase(trx, workspaceId, id);
+    assertNotClosed(await lockCase(trx, workspaceId, id), id, 'its playbook steps');
     const step = await trx
       .updateTable('case_step')
       .set({ done_at: done ? now : null, done_by: done ? actor : null })
@@ -630,6 +650,7 @@ export const sendMessage = async (
   const now = runtime.now?.() ?? new Date();
   const settings = await readClosedLoopSettings(runtime.db, workspaceId);
   const row = await findCase(runtime.db, workspaceId, id);
+  assertNotClosed(row, id, 'its messages');
   let subject: string | null = null;
   let body = input.body ?? '';
   if (input.channel === 'email') {

@@ -30,7 +30,8 @@ export const setUpDemoClosedLoop = async (db: Db, workspaceId: number): Promise<
         { lead: person(team, 'lead'), members: [person(team, '1'), person(team, '2')] },
       ]),
     ),
-    touchpointTeams: { ...DEMO_TOUCHPOINT_TEAMS },
+    // The relationship survey is about the whole relationship: retention owns what it raises.
+    touchpointTeams: { ...DEMO_TOUCHPOINT_TEAMS, relationship: 'Retention' },
   });
   const rules = [
     {

@@ -1209,6 +1209,21 @@ describeEachDatabase('closed-loop routes', (database) => {
       { from: 'resolved', to: 'closed' },
     ]);
 
+    // Closed is final for the owner, the team, the playbook steps and messages (409 case_closed);
+    // notes and the root cause may still be added.
+    for (const [method, url, body] of [
+      ['PATCH', `/api/v1/cases/${one}`, { owner: 'someone@example.com' }],
+      ['PATCH', `/api/v1/cases/${one}`, { team: 'billing' }],
+      ['PUT', `/api/v1/cases/${one}/steps/1`, { done: true }],
+      ['POST', `/api/v1/cases/${one}/messages`, { channel: 'call', body: 'Called again' }],
+    ] as const) {
+      expectError(await t.call(method, url, body), 409, 'case_closed');
+    }
+    expect((await ok<CaseDetail>(t.patch(one, { rootCause: 'process' }))).rootCause).toBe('process');
+    expect((await t.call('POST', `/api/v1/cases/${one}/notes`, { text: 'Learnt later' })).statusCode).toBe(
+      201,
+    );
+
     // open → customer_contacted → resolved → closed.
     c = await move(two, 'customer_contacted');
     expect(c.sla.firstResponseAt).toBe(c.updatedAt);

@@ -398,7 +398,8 @@ export const closedLoopRoutes = async (instance: FastifyInstance, runtime: Close
         description:
           'Status follows open → in_progress → customer_contacted → resolved → closed (resolved may reopen to ' +
           'in_progress; closed is final); a move the workflow does not allow is 409 `invalid_transition`. ' +
-          'Leaving open counts as the first response. Closing starts recovery tracking.',
+          'Leaving open counts as the first response. Closing starts recovery tracking. A closed case is final: ' +
+          'its owner and team no longer change (409 `case_closed`); the root cause may still be set.',
         params: idParams,
         body: casePatchSchema,
         response: { 200: caseDetail, ...errorResponses(400, 401, 403, 404, 409) },
@@ -450,9 +451,10 @@ export const closedLoopRoutes = async (instance: FastifyInstance, runtime: Close
       schema: {
         tags,
         summary: 'Check off (or uncheck) a playbook step',
+        description: 'A closed case is final: 409 `case_closed`.',
         params: idParams.extend({ position: z.coerce.number().int().positive() }),
         body: stepSchema,
-        response: { 200: caseDetail, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: caseDetail, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
     async (request) => {

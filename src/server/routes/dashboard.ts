@@ -45,7 +45,10 @@ export const dashboardRoutes = async (app: FastifyInstance) => {
   });
   // Read on every request (it is small): after a rebuild it names the new files at once.
   const page = async (_request: unknown, reply: FastifyReply) =>
-    reply.type('text/html').header('cache-control', 'no-cache').send(await readFile(indexFile));
+    reply
+      .type('text/html')
+      .header('cache-control', 'no-cache')
+      .send(await readFile(indexFile));
   app.get('/app', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/app/'));
   app.get('/app/*', { schema: { hide: true } }, page);
 };

@@ -57,6 +57,8 @@ export const LineChart = ({
         // Buckets are UTC days; show them as such whatever the viewer's time zone.
         tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), 'Etc/UTC'),
         scales: { x: { time: true } },
+        // The legend names the lines; values at the pointer would read "–" until one hovers.
+        legend: { live: false },
         series: [
           { label: xLabel, value: (_chart, value) => (value == null ? '–' : formatX(value)) },
           ...series.map((line, i) => ({
@@ -68,7 +70,7 @@ export const LineChart = ({
           })),
         ],
         axes: [
-          { ...axis, label: xLabel },
+          { ...axis, label: xLabel, values: (_chart, splits) => splits.map((value) => formatX(value)) },
           {
             ...axis,
             label: yLabel,

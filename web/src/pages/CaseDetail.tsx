@@ -392,7 +392,9 @@ export default function CaseDetail({ params }: PageProps) {
   }
 
   const props = { kase, onChange: setLatest, refresh, canWork };
-  const mayAssign = canWork && (session.role === 'admin' || session.role === 'manager');
+  // A closed case is final: notes and the root cause may still be added, nothing else changes.
+  const open = { ...props, canWork: canWork && kase.status !== 'closed' };
+  const mayAssign = open.canWork && (session.role === 'admin' || session.role === 'manager');
   return (
     <>
       <p className="breadcrumb">
@@ -429,8 +431,8 @@ export default function CaseDetail({ params }: PageProps) {
       <div className="case-layout">
         <div className="case-main">
           <Alerts kase={kase} />
-          <PlaybookSteps {...props} />
-          <CloseTheLoop {...props} settings={settings} />
+          <PlaybookSteps {...open} />
+          <CloseTheLoop {...open} settings={settings} />
           <Notes {...props} />
         </div>
         <div className="case-side">

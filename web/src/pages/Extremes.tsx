@@ -123,7 +123,9 @@ export default function Extremes() {
                     {item.caseId === null ? (
                       <span className="muted">None</span>
                     ) : (
-                      <Link href={`/cases/${item.caseId}`}>Case #{item.caseId}</Link>
+                      <Link href={`/cases/${item.caseId}`} className="nowrap">
+                        Case #{item.caseId}
+                      </Link>
                     )}
                   </td>
                 </tr>
