@@ -11,8 +11,7 @@ import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { computeMetrics } from '../src/analytics/metrics.js';
 import { metricsQuerySchema, parseMetricsRequest } from '../src/analytics/params.js';
-import { type Database, type Db, openDatabase } from '../src/db/index.js';
-import { analyzeRecords } from '../src/db/maintenance.js';
+import { type Database, openDatabase } from '../src/db/index.js';
 import { createWorkspace } from '../src/workspace/workspaces.js';
 import { loadFeedbackBySql } from './data.js';
 import {
