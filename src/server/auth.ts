@@ -73,7 +73,7 @@ export const actorOf = (principal: Principal): string =>
   principal.kind === 'user' ? principal.email : `api-key:${principal.keyId}`;
 
 /** The documentation and the dashboard's files (the dashboard signs in through the API). */
-const PUBLIC_PREFIXES = ['/docs', '/app'];
+const PUBLIC_PREFIXES = ['/docs', '/app/'];
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -103,7 +103,7 @@ export const registerAuth = (app: FastifyInstance, db: Db): void => {
     if (url === undefined) return; // unknown route: the 404 handler answers
     const access: Access =
       request.routeOptions.config.access ??
-      (PUBLIC_PREFIXES.some((p) => url.startsWith(p)) ? 'public' : 'admin');
+      (url === '/app' || PUBLIC_PREFIXES.some((p) => url.startsWith(p)) ? 'public' : 'admin');
     if (access === 'public') return;
     const principal = await identify(db, request);
     if (!grantsOf(principal).has(access)) throw forbidden(access, principal);
