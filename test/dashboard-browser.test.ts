@@ -3,8 +3,9 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { AxeResults, RunOptions } from 'axe-core';
+import pg from 'pg';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, inject, test } from 'vitest';
 import { closedLoopPending } from '../src/closed-loop/processor.js';
 import { openDatabase } from '../src/db/index.js';
 import { loadDemo } from '../src/demo/load.js';
@@ -921,6 +922,108 @@ describeWithBrowser('dashboard in Chromium with the demo data [pglite]', (browse
         const png = readFileSync(join(SHOTS, `${name}.png`));
         expect(png.subarray(1, 4).toString(), name).toBe('PNG');
         expect(png.length, name).toBeGreaterThan(5_000);
+      }
+    },
+  );
+});
+
+/**
+ * The same dashboard on a PostgreSQL server: the first admin signs in on a fresh database, sees the
+ * empty Overview, and after records arrive through the API sees their scores and the extremes.
+ */
+describeWithBrowser('dashboard in Chromium on a PostgreSQL server', (browser) => {
+  const serverUrl = inject('postgresUrl');
+  const saved = {
+    url: process.env.DATABASE_URL,
+    key: process.env.TOUCHPOINT_ADMIN_KEY,
+    password: process.env.TOUCHPOINT_ADMIN_PASSWORD,
+  };
+  const restore = (name: string, value: string | undefined) => {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  };
+  const databaseName = `dashboard_${process.pid}_${Date.now()}`;
+  const adminUrl = () => {
+    const url = new URL(serverUrl);
+    url.pathname = '/postgres';
+    return url.toString();
+  };
+  let server: RunningServer | undefined;
+
+  beforeAll(async () => {
+    if (!serverUrl) return;
+    const client = new pg.Client(adminUrl());
+    await client.connect();
+    await client.query(`CREATE DATABASE ${databaseName}`);
+    await client.end();
+    const url = new URL(serverUrl);
+    url.pathname = `/${databaseName}`;
+    process.env.DATABASE_URL = url.toString();
+    process.env.TOUCHPOINT_ADMIN_KEY = ADMIN_KEY;
+    process.env.TOUCHPOINT_ADMIN_PASSWORD = ADMIN.password;
+    server = await serve({ port: 0, host: '127.0.0.1', dataDir: '/nonexistent', print: () => undefined });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    restore('DATABASE_URL', saved.url);
+    restore('TOUCHPOINT_ADMIN_KEY', saved.key);
+    restore('TOUCHPOINT_ADMIN_PASSWORD', saved.password);
+    if (!serverUrl) return;
+    const client = new pg.Client(adminUrl());
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+    await client.end();
+  });
+
+  test.skipIf(!serverUrl)(
+    `the first admin signs in; the Overview fills as records arrive${serverUrl ? '' : ' — skipped: no PostgreSQL server (install postgresql or set TEST_DATABASE_URL)'}`,
+    SLOW,
+    async () => {
+      const base = server?.url as string;
+      expect(server?.database.kind).toBe('server');
+      const context = await browser().newContext({ viewport: DESKTOP });
+      try {
+        const page = await context.newPage();
+        await page.goto(`${base}/app/login`);
+        await page.getByRole('textbox', { name: 'E-mail' }).fill(ADMIN.email);
+        await page.getByLabel('Password').fill(ADMIN.password);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+        await page.getByText('No feedback in this period and selection').first().waitFor();
+
+        // 40 answers today: 10 promoters, 10 passives, 20 detractors (5 of them disastrous, NPS 0–3).
+        const now = Date.now();
+        const feedback = Array.from({ length: 40 }, (_, i) => ({
+          externalId: `PG-F-${i}`,
+          customerId: `PG-C-${i % 8}`,
+          source: 'survey',
+          channel: 'phone',
+          touchpoint: 'billing',
+          occurredAt: new Date(now - (i + 1) * 60_000).toISOString(),
+          nps: i < 10 ? 10 : i < 20 ? 8 : i < 25 ? 2 : 5,
+          text: i >= 20 && i < 25 ? 'The invoice was wrong again.' : undefined,
+        }));
+        const res = await fetch(`${base}/api/v1/feedback`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify(feedback),
+        });
+        expect(res.status, await res.text()).toBe(200);
+
+        await page.reload();
+        // NPS (10 − 20) / 40 = −25.
+        const nps = page.getByRole('heading', { name: 'NPS' }).locator('..');
+        await expect.poll(() => nps.textContent(), { timeout: 20_000 }).toMatch(/−25|-25/);
+        await page.getByRole('link', { name: 'Extremes' }).click();
+        await page.getByRole('heading', { name: 'Extremes', level: 1 }).waitFor();
+        await expect
+          .poll(() => page.getByRole('cell', { name: 'The invoice was wrong again.' }).count(), {
+            timeout: 20_000,
+          })
+          .toBe(5);
+      } finally {
+        await context.close();
       }
     },
   );
