@@ -319,6 +319,7 @@ describeWithBrowser('dashboard in Chromium with the demo data [pglite]', (browse
         'Touchpoints',
         'Extremes',
         'Cases',
+        'Customers',
         'Surveys',
         'Settings',
       ]);
@@ -338,14 +339,28 @@ describeWithBrowser('dashboard in Chromium with the demo data [pglite]', (browse
       expect(session).toBe(401);
 
       const analyst = await as('analyst');
-      expect(await navLinks(analyst)).toEqual(['Overview', 'Touchpoints', 'Extremes', 'Cases', 'Surveys']);
+      expect(await navLinks(analyst)).toEqual([
+        'Overview',
+        'Touchpoints',
+        'Extremes',
+        'Cases',
+        'Customers',
+        'Surveys',
+      ]);
       await expect.poll(() => new URL(analyst.url()).pathname).toBe('/app/overview');
 
       const manager = await as('manager');
-      expect(await navLinks(manager)).toEqual(['Overview', 'Touchpoints', 'Extremes', 'Cases', 'Surveys']);
+      expect(await navLinks(manager)).toEqual([
+        'Overview',
+        'Touchpoints',
+        'Extremes',
+        'Cases',
+        'Customers',
+        'Surveys',
+      ]);
 
       const agent = await as('agent');
-      expect(await navLinks(agent)).toEqual(['Cases']);
+      expect(await navLinks(agent)).toEqual(['Cases', 'Customers']);
       await expect.poll(() => new URL(agent.url()).pathname).toBe('/app/cases');
       await agent.goto(`${baseUrl}/app/overview`);
       await heading(agent).waitFor();
@@ -826,6 +841,11 @@ describeWithBrowser('dashboard in Chromium with the demo data [pglite]', (browse
         name: 'case',
         path: `/cases/${kase.id}`,
         ready: (page) => page.getByRole('region', { name: 'History' }).waitFor(),
+      },
+      {
+        name: 'customers',
+        path: `/customers?q=${encodeURIComponent(kase.customer?.externalId as string)}`,
+        ready: table(/^Customers matching/),
       },
       {
         name: 'customer',

@@ -87,6 +87,7 @@ const ROUTES: Record<string, Level> = {
   'POST /api/v1/events': 'write',
   // the customer view
   'GET /api/v1/customers/:externalId': 'customers',
+  'GET /api/v1/customers': 'customers',
   'GET /api/v1/interactions/:externalId': 'customers',
   'GET /api/v1/feedback/:externalId': 'customers',
   'GET /api/v1/events/:externalId': 'customers',

@@ -98,6 +98,13 @@ export const ROUTES: readonly PageRoute[] = [
     roles: EVERYONE,
   },
   {
+    path: '/customers',
+    page: lazyPage(() => import('./pages/Customers')),
+    title: 'Customers',
+    nav: true,
+    roles: EVERYONE,
+  },
+  {
     path: '/customers/:externalId',
     page: lazyPage(() => import('./pages/Customer')),
     title: 'Customer',

@@ -223,6 +223,46 @@ describeEachDatabase('record routes', (database) => {
     return res.json() as { created: number; updated: number; unchanged: number; customersCreated: number };
   };
 
+  // ---------------------------------------------------------------- finding customers
+
+  test('GET /api/v1/customers finds customers by every word of q, filters, pages, and stays in its workspace', async () => {
+    const ws = await workspace();
+    await ingest(ws, 'customers', [
+      { externalId: 'C-100', name: 'Carla Jones', email: 'carla@example.com', segment: 'smb' },
+      { externalId: 'C-101', name: 'Carl Jonsson', email: 'carl@example.org', segment: 'enterprise' },
+      { externalId: 'C-102', name: 'Dana 100% Reyes', phone: '+44 20 7946 0000', segment: 'smb' },
+      { externalId: 'K-7', name: 'Kim Lee', email: 'kim@example.com', lifecycleStage: 'ending' },
+    ]);
+    const other = await workspace();
+    await ingest(other, 'customers', [{ externalId: 'C-100', name: 'Carla Jones (other workspace)' }]);
+    type Found = { items: { externalId: string; name: string | null }[]; nextCursor: string | null };
+    const find = async (query: string, key = ws.keys.read) => {
+      const res = await get(key, `/api/v1/customers?${query}`);
+      expect(res.statusCode, res.body).toBe(200);
+      const body = res.json() as Found;
+      return { ids: body.items.map((item) => item.externalId), nextCursor: body.nextCursor };
+    };
+    expect((await find('q=carl')).ids).toEqual(['C-100', 'C-101']);
+    expect((await find('q=CARL+jones')).ids).toEqual(['C-100']);
+    expect((await find('q=example.com')).ids).toEqual(['C-100', 'K-7']);
+    expect((await find('q=7946')).ids).toEqual(['C-102']);
+    // % and _ are plain characters, not wildcards.
+    expect((await find(`q=${encodeURIComponent('100%')}`)).ids).toEqual(['C-102']);
+    expect((await find('q=C_1')).ids).toEqual([]);
+    expect((await find('segment=smb')).ids).toEqual(['C-100', 'C-102']);
+    expect((await find('lifecycleStage=ending')).ids).toEqual(['K-7']);
+    expect((await find('q=nobody')).ids).toEqual([]);
+    // Paging by external id visits everyone once.
+    const first = await find('limit=3');
+    expect(first).toEqual({ ids: ['C-100', 'C-101', 'C-102'], nextCursor: 'C-102' });
+    expect(await find('limit=3&cursor=C-102')).toEqual({ ids: ['K-7'], nextCursor: null });
+    // Another workspace's key finds only its own.
+    expect((await find('q=carla', other.keys.read)).ids).toEqual(['C-100']);
+    expectError(await get(ws.keys.read, '/api/v1/customers?limit=0'), 400, 'validation_failed');
+    expectError(await get(ws.keys.read, '/api/v1/customers?sort=name'), 400, 'validation_failed');
+    expectError(await get(ws.keys.write, '/api/v1/customers?q=carl'), 403, 'forbidden');
+  });
+
   // ---------------------------------------------------------------- ingestion
 
   for (const type of RECORD_TYPES) {

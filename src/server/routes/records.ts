@@ -8,6 +8,7 @@ import { validateBatch } from '../../ingest/validate.js';
 import { WriteCoalescer } from '../../ingest/write-coalescer.js';
 import { customerOut, eventOut, feedbackOut, interactionOut } from '../../records/api-shapes.js';
 import { readCustomerProfile } from '../../records/customer-profile.js';
+import { findCustomers, findCustomersQuerySchema } from '../../records/find-customers.js';
 import { type EncounterKind, readRecord } from '../../records/read-records.js';
 import { principalOf } from '../auth.js';
 import { errorResponses } from '../openapi.js';
@@ -57,6 +58,26 @@ export const recordRoutes = async (instance: FastifyInstance, { db }: { db: Db }
       },
     );
   }
+
+  app.get(
+    '/api/v1/customers',
+    {
+      config: { access: 'customers' },
+      schema: {
+        tags: ['records'],
+        summary: 'Find customers',
+        description:
+          'Customers whose external id, name, e-mail or phone contain every word of `q`, by external id; ' +
+          'optionally of one segment or life-cycle stage. Pass `nextCursor` as `cursor` for the next page.',
+        querystring: findCustomersQuerySchema,
+        response: {
+          200: z.object({ items: z.array(customerOut), nextCursor: z.string().nullable() }),
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => findCustomers(db, principalOf(request).workspaceId, request.query),
+  );
 
   app.get(
     '/api/v1/customers/:externalId',

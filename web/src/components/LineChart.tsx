@@ -29,6 +29,12 @@ export interface LineChartProps {
 /** Distinct on white and for common colour-blindness; each at least 3:1 against the background. */
 const PALETTE = ['#1f5fbf', '#c2410c', '#15803d', '#7e22ce', '#0f766e'];
 const day = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
+const shortDay = new Intl.DateTimeFormat('en-GB', {
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  timeZone: 'UTC',
+});
 
 /**
  * A line chart (uPlot) with titled axes, and the same numbers in a visually hidden table for
@@ -70,7 +76,13 @@ export const LineChart = ({
           })),
         ],
         axes: [
-          { ...axis, label: xLabel, values: (_chart, splits) => splits.map((value) => formatX(value)) },
+          {
+            ...axis,
+            label: xLabel,
+            // Short dates in the interface's style ("24 Aug 2026"), spaced so they never overlap.
+            space: 110,
+            values: (_chart, splits) => splits.map((value) => shortDay.format(new Date(value * 1000))),
+          },
           {
             ...axis,
             label: yLabel,
