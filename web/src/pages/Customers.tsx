@@ -45,7 +45,7 @@ export default function Customers() {
   return (
     <>
       <h1>Customers</h1>
-      <form className="filter-bar" role="search" onSubmit={submit}>
+      <form className="filter-bar" aria-label="Find customers" onSubmit={submit}>
         <label>
           Find a customer
           <input
