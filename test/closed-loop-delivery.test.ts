@@ -894,7 +894,7 @@ describe('closed-loop worker, end to end [pglite]', () => {
     return opened.database;
   };
 
-  test('a detractor posted through the API reaches the webhook within 2 s; stop() waits for the call in flight', async () => {
+  test('a detractor posted through the API reaches the webhook within seconds; stop() waits for the call in flight', async () => {
     const api = app as App;
     const db = embedded().db;
     const ws = await createTestWorkspace(db);
@@ -932,10 +932,12 @@ describe('closed-loop worker, end to end [pglite]', () => {
     );
     let stopped = false;
     try {
+      // A bound on liveness, not a speed target (npm run bench:alerts measures the latency): loose
+      // enough for a busy 2-core machine.
       const started = performance.now();
       await post('F-1', 'C-1');
-      await waitUntil(() => receiver.requests.length >= 1, 2_000, 'the webhook call');
-      expect(performance.now() - started).toBeLessThan(2_000);
+      await waitUntil(() => receiver.requests.length >= 1, 5_000, 'the webhook call');
+      expect(performance.now() - started).toBeLessThan(5_000);
       const [opened1] = await casesOf('C-1');
       expect(opened1).toBeDefined();
       const first = JSON.parse((receiver.requests[0] as Received).body);
@@ -946,7 +948,7 @@ describe('closed-loop worker, end to end [pglite]', () => {
 
       // The second call is in flight when the worker is stopped: stop() waits for it to be recorded.
       await post('F-2', 'C-2');
-      await receiver.waitFor(2, 2_000);
+      await receiver.waitFor(2, 5_000);
       const stopping = performance.now();
       await worker.stop();
       stopped = true;
