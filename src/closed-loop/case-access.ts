@@ -48,8 +48,13 @@ export const caseScopeOf = async (
   if (worker.role === 'agent') return { all: false, owners: [worker.email], teams: [] };
   if (intent === 'read') return ALL_CASES;
   if (worker.role === 'analyst') return { all: false, owners: [], teams: [] };
-  const { teams, people } = await teamsOf(db, workspaceId, worker.email);
-  return { all: false, owners: [...new Set([worker.email, ...people])], teams };
+  return teamScope(db, workspaceId, worker.email);
+};
+
+/** A person's teams' cases: those of their teams, and those owned by them or their teams' people. */
+export const teamScope = async (db: Db, workspaceId: number, email: string): Promise<CaseScope> => {
+  const { teams, people } = await teamsOf(db, workspaceId, email);
+  return { all: false, owners: [...new Set([email, ...people])], teams };
 };
 
 /** Whether a case (its owner and team) lies within a scope. */

@@ -7,7 +7,7 @@ import {
   type CaseScope,
   caseScopeOf,
   inScope,
-  teamsOf,
+  teamScope,
 } from '../../closed-loop/case-access.js';
 import {
   addNote,
@@ -234,9 +234,9 @@ const assignedScope = async (
       },
     ]);
   }
-  if (assigned === 'me') return { all: false, owners: [principal.email], teams: [] };
-  const { teams, people } = await teamsOf(db, principal.workspaceId, principal.email);
-  return { all: false, owners: [principal.email, ...people], teams };
+  return assigned === 'me'
+    ? { all: false, owners: [principal.email], teams: [] }
+    : teamScope(db, principal.workspaceId, principal.email);
 };
 
 /** Refuses to show or change a case outside the caller's scope (see case-access.ts). */
