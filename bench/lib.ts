@@ -98,7 +98,15 @@ export const startServer = (env: Record<string, string>, args: string[] = []): P
     const started = performance.now();
     const child = spawn(
       process.execPath,
-      [join(packageRoot, 'bin', 'touchpoint.js'), 'serve', '--port', '0', ...args],
+      [
+        // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=.tmp/prof" to profile the server.
+        ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+        join(packageRoot, 'bin', 'touchpoint.js'),
+        'serve',
+        '--port',
+        '0',
+        ...args,
+      ],
       {
         env: { ...process.env, TOUCHPOINT_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'error', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],

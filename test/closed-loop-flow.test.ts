@@ -88,7 +88,8 @@ describeEachDatabase('closed loop, end to end', (database) => {
     });
     expect(res.statusCode, res.body).toBe(200);
     const processed = await processOutbox(database().db, new Date(), { workspaceId: ws.id });
-    expect(processed).toEqual({ processed: 2, alerts: 1, casesOpened: 1 });
+    // The promoter's answer cannot match the rule: only the detractor's is queued.
+    expect(processed).toEqual({ processed: 1, alerts: 1, casesOpened: 1 });
     expect(await processOutbox(database().db, new Date(), { workspaceId: ws.id })).toEqual({
       processed: 0,
       alerts: 0,

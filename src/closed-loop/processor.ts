@@ -125,6 +125,57 @@ const RECORD_SELECT = {
   event: sql`SELECT id, external_id AS "externalId", type, amount FROM event`,
 };
 
+/**
+ * The records of one kind with the fields conditions can name (the API's names), by id; the
+ * segment, life-cycle stage and personality type recorded at the encounter kept apart.
+ */
+export const readConditionRecords = async (
+  db: Db,
+  kind: RecordKind,
+  ids: number[],
+): Promise<Map<number, Record<string, unknown>>> => {
+  const found = await sql<
+    Record<string, unknown> & { id: number }
+  >`${RECORD_SELECT[kind]} WHERE id = ANY (${ids}::bigint[])`.execute(db);
+  const records = new Map<number, Record<string, unknown>>();
+  for (const row of found.rows) {
+    const { id, segment, lifecycleStage, personalityType, ...fields } = row;
+    records.set(id, {
+      ...fields,
+      atEncounter: {
+        segment: segment ?? null,
+        lifecycleStage: lifecycleStage ?? null,
+        personalityType: personalityType ?? null,
+      },
+    });
+  }
+  return records;
+};
+
+/**
+ * A record as conditions see it: its own snapshot of segment, stage and personality type wins over
+ * the customer's current ones (the experience is judged as it was at the encounter), and the
+ * customer's value.
+ */
+export const conditionRecord = (
+  record: Record<string, unknown>,
+  customer: {
+    segment: string | null;
+    value: number | null;
+    lifecycleStage: string | null;
+    personalityType: string | null;
+  } | null,
+): Record<string, unknown> => {
+  const snapshot = (record.atEncounter ?? {}) as Record<string, string | null>;
+  return {
+    ...record,
+    segment: snapshot.segment ?? customer?.segment ?? null,
+    lifecycleStage: snapshot.lifecycleStage ?? customer?.lifecycleStage ?? null,
+    personalityType: snapshot.personalityType ?? customer?.personalityType ?? null,
+    value: customer?.value ?? null,
+  };
+};
+
 interface OutboxRow {
   id: number;
   workspace_id: number;
@@ -216,20 +267,8 @@ export const processOutbox = async (
         ),
       ];
       if (ids.length === 0) continue;
-      const found = await sql<
-        Record<string, unknown> & { id: number }
-      >`${RECORD_SELECT[kind]} WHERE id = ANY (${ids}::bigint[])`.execute(trx);
-      for (const row of found.rows) {
-        const { id, segment, lifecycleStage, personalityType, ...fields } = row;
-        records.set(`${kind}:${id}`, {
-          ...fields,
-          atEncounter: {
-            segment: segment ?? null,
-            lifecycleStage: lifecycleStage ?? null,
-            personalityType: personalityType ?? null,
-          },
-        });
-      }
+      for (const [id, record] of await readConditionRecords(trx, kind, ids))
+        records.set(`${kind}:${id}`, record);
     }
 
     // Customers of those records.
@@ -291,16 +330,7 @@ export const processOutbox = async (
       const record = records.get(`${row.record_kind}:${row.record_id}`);
       if (applicable.length === 0 || !record) continue;
       const customer = row.customer_id === null ? null : (customers.get(row.customer_id) ?? null);
-      // The record's own snapshot of segment, stage and personality type wins over the customer's
-      // current ones (the experience is judged as it was at the encounter).
-      const snapshot = (record.atEncounter ?? {}) as Record<string, string | null>;
-      const evaluated: Record<string, unknown> = {
-        ...record,
-        segment: snapshot.segment ?? customer?.segment ?? null,
-        lifecycleStage: snapshot.lifecycleStage ?? customer?.lifecycleStage ?? null,
-        personalityType: snapshot.personalityType ?? customer?.personalityType ?? null,
-        value: customer?.value ?? null,
-      };
+      const evaluated = conditionRecord(record, customer);
       const at = row.occurred_at.getTime();
       const times = row.customer_id === null ? [] : (contactTimes.get(row.customer_id) ?? []);
       const context: ConditionContext = {

@@ -1,8 +1,14 @@
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { type Condition, conditionKinds, parseCondition } from '../domain/alert-conditions.js';
+import {
+  type Condition,
+  conditionKinds,
+  parseCondition,
+  type RecordKind,
+} from '../domain/alert-conditions.js';
 import { AppError, type ErrorDetail } from '../errors.js';
 import { issuesToDetails } from '../validation.js';
+import { rewriteOutboxTriggers } from './outbox-filter.js';
 import { SEVERITIES, type Severity } from './settings.js';
 
 /**
@@ -115,11 +121,12 @@ const columns = (input: unknown) => {
     throw new AppError(400, 'invalid_rule', `The alert rule is not valid: ${count}`, details);
   }
   const rule = parsed.data;
+  const kinds = [...conditionKinds(condition)].sort();
   return {
     name: rule.name,
     description: rule.description ?? null,
     condition: condition as unknown as Record<string, unknown>,
-    kinds: [...conditionKinds(condition)].sort(),
+    kinds,
     severity: rule.severity,
     routing: JSON.stringify(rule.routing) as unknown as unknown[],
     max_age_seconds: Math.round(rule.maxAgeHours * 3600),
@@ -141,13 +148,28 @@ const RULE_COLUMNS = [
   'updated_at',
 ] as const;
 
+/**
+ * Runs a change to alert rules and rewrites the outbox triggers for it, in one transaction: a
+ * record written after the change commits is queued by the rules as changed.
+ */
+const changingRules = <T>(db: Db, change: (trx: Db) => Promise<T>): Promise<T> => {
+  const run = async (trx: Db) => {
+    const result = await change(trx);
+    await rewriteOutboxTriggers(trx);
+    return result;
+  };
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
+};
+
 export const createRule = async (db: Db, workspaceId: number, input: unknown): Promise<Rule> => {
   const values = columns(input);
-  const row = await db
-    .insertInto('alert_rule')
-    .values({ workspace_id: workspaceId, ...values })
-    .returning(RULE_COLUMNS)
-    .executeTakeFirstOrThrow();
+  const row = await changingRules(db, (trx) =>
+    trx
+      .insertInto('alert_rule')
+      .values({ workspace_id: workspaceId, ...values })
+      .returning(RULE_COLUMNS)
+      .executeTakeFirstOrThrow(),
+  );
   return toRule(row);
 };
 
@@ -175,24 +197,28 @@ export const getRule = async (db: Db, workspaceId: number, id: number): Promise<
 /** Replaces a rule; its open cases keep going. */
 export const updateRule = async (db: Db, workspaceId: number, id: number, input: unknown): Promise<Rule> => {
   const values = columns(input);
-  const row = await db
-    .updateTable('alert_rule')
-    .set({ ...values, updated_at: new Date() })
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
-    .returning(RULE_COLUMNS)
-    .executeTakeFirst();
+  const row = await changingRules(db, (trx) =>
+    trx
+      .updateTable('alert_rule')
+      .set({ ...values, updated_at: new Date() })
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', id)
+      .returning(RULE_COLUMNS)
+      .executeTakeFirst(),
+  );
   if (!row) throw new AppError(404, 'not_found', `No alert rule ${id}`);
   return toRule(row);
 };
 
 /** Deactivates a rule (kept, since its alerts and cases refer to it). */
 export const deactivateRule = async (db: Db, workspaceId: number, id: number): Promise<void> => {
-  const result = await db
-    .updateTable('alert_rule')
-    .set({ active: false, updated_at: new Date() })
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const result = await changingRules(db, (trx) =>
+    trx
+      .updateTable('alert_rule')
+      .set({ active: false, updated_at: new Date() })
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', id)
+      .executeTakeFirst(),
+  );
   if (result.numUpdatedRows === 0n) throw new AppError(404, 'not_found', `No alert rule ${id}`);
 };

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { rewriteOutboxTriggers } from '../closed-loop/outbox-filter.js';
 import { AppError } from '../errors.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { migrate } from './migrate.js';
@@ -76,6 +77,9 @@ export const openDatabase = async (
   if (options.runMigrations !== false) {
     try {
       await migrate(database.db);
+      // The alert outbox triggers hold the active rules compiled; a new schema or program version
+      // may compile them differently.
+      await database.db.transaction().execute(rewriteOutboxTriggers);
     } catch (error) {
       await database.close();
       throw error;
