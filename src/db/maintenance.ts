@@ -11,6 +11,16 @@ const RECORD_TABLES = [
   'feedback_rollup_day',
 ] as const;
 
+/** The closed loop's cases and alerts: updated as alerts attach, people work them, SLAs pass. */
+const CASE_TABLES = ['cx_case', 'alert', 'case_event', 'case_step'] as const;
+/**
+ * Work queues: rows are taken (deleted or updated) seconds after they are written. Their dead rows
+ * would soon outnumber the live ones that every claim looks for, so the embedded database, which
+ * has no autovacuum, vacuums them every few seconds (each run only visits the pages that changed).
+ */
+const QUEUE_TABLES = ['alert_outbox', 'notification', 'cx_case'] as const;
+const QUEUES_VACUUM_EVERY_MS = 2_000;
+
 /** One fold of at most `most` delta rows into the pre-aggregates (migration 0002); the rows moved. */
 const foldStep = async (db: Db, most: number): Promise<number> => {
   const { rows } = await sql<{
@@ -90,23 +100,38 @@ export const scheduleRollupFolding = (
 
 /**
  * The embedded database runs no autovacuum: `serve` vacuums and analyzes it on a timer, so dead
- * row versions from updates are reclaimed and statistics follow the data. A PostgreSQL server's
- * autovacuum does this by itself.
+ * row versions from updates are reclaimed and statistics follow the data, and vacuums the work
+ * queues every 2 s. A PostgreSQL server's autovacuum does this by itself.
  */
-export const scheduleEmbeddedMaintenance = (database: Database, everyMs = 15 * 60_000): (() => void) => {
+export const scheduleEmbeddedMaintenance = (
+  database: Database,
+  everyMs = 15 * 60_000,
+  queuesEveryMs = QUEUES_VACUUM_EVERY_MS,
+): (() => void) => {
   if (database.kind !== 'embedded') return () => {};
+  const timers = [
+    every(everyMs, () =>
+      sql.raw(`VACUUM (ANALYZE) ${[...RECORD_TABLES, ...CASE_TABLES].join(', ')}`).execute(database.db),
+    ),
+    every(queuesEveryMs, () => sql.raw(`VACUUM ${QUEUE_TABLES.join(', ')}`).execute(database.db)),
+  ];
+  return () => {
+    for (const timer of timers) clearInterval(timer);
+  };
+};
+
+/** Runs `work` every `ms`, never twice at once, ignoring its errors (the next run tries again). */
+const every = (ms: number, work: () => Promise<unknown>) => {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    sql
-      .raw(`VACUUM (ANALYZE) ${RECORD_TABLES.join(', ')}`)
-      .execute(database.db)
+    work()
       .catch(() => {})
       .finally(() => {
         running = false;
       });
-  }, everyMs);
+  }, ms);
   timer.unref();
-  return () => clearInterval(timer);
+  return timer;
 };

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Results } from '@electric-sql/pglite';
 
@@ -49,12 +50,39 @@ pglite.waitReady.then(
     port.postMessage({ id: 0, ready: false, message: plain(error).message } satisfies Reply),
 );
 
+/**
+ * With TOUCHPOINT_PGLITE_PROFILE=file, the time the database spent on each statement (by its first
+ * 160 characters) is written there as JSON on close: where the one connection's time goes.
+ */
+const profileFile = process.env.TOUCHPOINT_PGLITE_PROFILE;
+const profile = new Map<string, { calls: number; ms: number }>();
+let busyUntil = 0;
+const record = (sql: string, started: number) => {
+  const ended = performance.now();
+  // Statements run one after another: this one ran from when the previous one ended.
+  const ms = ended - Math.max(started, busyUntil);
+  busyUntil = ended;
+  const key = sql.replace(/\s+/g, ' ').trim().slice(0, 160);
+  const entry = profile.get(key) ?? { calls: 0, ms: 0 };
+  entry.calls += 1;
+  entry.ms += ms;
+  profile.set(key, entry);
+};
+
 port.on('message', async (request: Request) => {
   try {
     let result: Results | undefined;
+    const started = performance.now();
     if (request.op === 'exec') result = last(await pglite.exec(request.sql));
     else if (request.op === 'query') result = await pglite.query(request.sql, request.params);
-    else await pglite.close();
+    else {
+      await pglite.close();
+      if (profileFile) {
+        const rows = [...profile].map(([sql, entry]) => ({ ...entry, sql })).sort((a, b) => b.ms - a.ms);
+        writeFileSync(profileFile, JSON.stringify(rows, null, 1));
+      }
+    }
+    if (profileFile && request.op !== 'close') record(request.sql, started);
     // Field descriptions are not used; leaving them out halves the reply for small results.
     port.postMessage({
       id: request.id,
