@@ -6,81 +6,39 @@
 -- never queued, read back, evaluated or deleted, and with no active rule a write costs the trigger
 -- nothing. Until the application first rewrites them, these functions queue what the generic one
 -- of migration 0004 queued.
-CREATE FUNCTION tp_alert_outbox_feedback() RETURNS trigger LANGUAGE plpgsql AS $$
+DO $migration$
+DECLARE
+  kind text;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM alert_rule WHERE active AND TG_TABLE_NAME = ANY (kinds)) THEN
-    RETURN NULL;
-  END IF;
-  INSERT INTO alert_outbox (workspace_id, record_kind, record_id, customer_id, occurred_at)
-  SELECT n.workspace_id, TG_TABLE_NAME, n.id, n.customer_id, n.occurred_at
-  FROM new_rows n
-  JOIN (
-    SELECT workspace_id, max(max_age_seconds) AS max_age_seconds
-    FROM alert_rule WHERE active AND TG_TABLE_NAME = ANY (kinds)
-    GROUP BY workspace_id
-  ) r ON r.workspace_id = n.workspace_id
-  WHERE n.occurred_at > now() - make_interval(secs => r.max_age_seconds)
-  ORDER BY n.id;
-  RETURN NULL;
+  FOREACH kind IN ARRAY ARRAY['feedback', 'interaction', 'event'] LOOP
+    EXECUTE format($create$
+      CREATE FUNCTION %I() RETURNS trigger LANGUAGE plpgsql AS $body$
+      BEGIN
+        IF NOT EXISTS (SELECT 1 FROM alert_rule WHERE active AND TG_TABLE_NAME = ANY (kinds)) THEN
+          RETURN NULL;
+        END IF;
+        INSERT INTO alert_outbox (workspace_id, record_kind, record_id, customer_id, occurred_at)
+        SELECT n.workspace_id, TG_TABLE_NAME, n.id, n.customer_id, n.occurred_at
+        FROM new_rows n
+        JOIN (
+          SELECT workspace_id, max(max_age_seconds) AS max_age_seconds
+          FROM alert_rule WHERE active AND TG_TABLE_NAME = ANY (kinds)
+          GROUP BY workspace_id
+        ) r ON r.workspace_id = n.workspace_id
+        WHERE n.occurred_at > now() - make_interval(secs => r.max_age_seconds)
+        ORDER BY n.id;
+        RETURN NULL;
+      END;
+      $body$$create$, 'tp_alert_outbox_' || kind);
+    EXECUTE format('DROP TRIGGER %I ON %I', kind || '_alert_insert', kind);
+    EXECUTE format('DROP TRIGGER %I ON %I', kind || '_alert_update', kind);
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows '
+      'FOR EACH STATEMENT EXECUTE FUNCTION %I()', kind || '_alert_insert', kind, 'tp_alert_outbox_' || kind);
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING NEW TABLE AS new_rows '
+      'FOR EACH STATEMENT EXECUTE FUNCTION %I()', kind || '_alert_update', kind, 'tp_alert_outbox_' || kind);
+  END LOOP;
 END;
-$$;
-DROP TRIGGER feedback_alert_insert ON feedback;
-DROP TRIGGER feedback_alert_update ON feedback;
-CREATE TRIGGER feedback_alert_insert AFTER INSERT ON feedback
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tp_alert_outbox_feedback();
-CREATE TRIGGER feedback_alert_update AFTER UPDATE ON feedback
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tp_alert_outbox_feedback();
-
-CREATE FUNCTION tp_alert_outbox_interaction() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM alert_rule WHERE active AND TG_TABLE_NAME = ANY (kinds)) THEN
-    RETURN NULL;
-  END IF;
-  INSERT INTO alert_outbox (workspace_id, record_kind, record_id, customer_id, occurred_at)
-  SELECT n.workspace_id, TG_TABLE_NAME, n.id, n.customer_id, n.occurred_at
-  FROM new_rows n
-  JOIN (
-    SELECT workspace_id, max(max_age_seconds) AS max_age_seconds
-    FROM alert_rule WHERE active AND TG_TABLE_NAME = ANY (kinds)
-    GROUP BY workspace_id
-  ) r ON r.workspace_id = n.workspace_id
-  WHERE n.occurred_at > now() - make_interval(secs => r.max_age_seconds)
-  ORDER BY n.id;
-  RETURN NULL;
-END;
-$$;
-DROP TRIGGER interaction_alert_insert ON interaction;
-DROP TRIGGER interaction_alert_update ON interaction;
-CREATE TRIGGER interaction_alert_insert AFTER INSERT ON interaction
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tp_alert_outbox_interaction();
-CREATE TRIGGER interaction_alert_update AFTER UPDATE ON interaction
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tp_alert_outbox_interaction();
-
-CREATE FUNCTION tp_alert_outbox_event() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM alert_rule WHERE active AND TG_TABLE_NAME = ANY (kinds)) THEN
-    RETURN NULL;
-  END IF;
-  INSERT INTO alert_outbox (workspace_id, record_kind, record_id, customer_id, occurred_at)
-  SELECT n.workspace_id, TG_TABLE_NAME, n.id, n.customer_id, n.occurred_at
-  FROM new_rows n
-  JOIN (
-    SELECT workspace_id, max(max_age_seconds) AS max_age_seconds
-    FROM alert_rule WHERE active AND TG_TABLE_NAME = ANY (kinds)
-    GROUP BY workspace_id
-  ) r ON r.workspace_id = n.workspace_id
-  WHERE n.occurred_at > now() - make_interval(secs => r.max_age_seconds)
-  ORDER BY n.id;
-  RETURN NULL;
-END;
-$$;
-DROP TRIGGER event_alert_insert ON event;
-DROP TRIGGER event_alert_update ON event;
-CREATE TRIGGER event_alert_insert AFTER INSERT ON event
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tp_alert_outbox_event();
-CREATE TRIGGER event_alert_update AFTER UPDATE ON event
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tp_alert_outbox_event();
-
+$migration$;
 DROP FUNCTION tp_alert_outbox();
 
 -- Every alert attached to an open case updates the case's row (count, last alert): room on each
