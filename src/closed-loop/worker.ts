@@ -20,9 +20,10 @@ export interface WorkerOptions {
   /** How often the recovery of closed cases is looked at (their customers' records since closing). */
   recoveryMs?: number;
   /**
-   * Least time between the starts of two outbox batches while records keep arriving: more records
-   * per batch, fewer statements. Worth it on the embedded database, whose one connection every
-   * statement waits for; 0 (no spacing) for a server.
+   * Least time between the starts of two outbox batches: more records per batch, fewer statements,
+   * and a stream of writes wakes the worker at most this often (each wake-up costs a look at the
+   * outbox even when no rule queued anything). Worth it on the embedded database, whose one
+   * connection every statement waits for; 0 (no spacing) for a server.
    */
   batchSpacingMs?: number;
   /** The database is used by this process alone (embedded): no need to coordinate with others. */
@@ -33,33 +34,50 @@ export interface WorkerOptions {
 const BATCH = 200;
 const DELIVERY_BATCH = 50;
 
-/** A loop that runs `work` when woken or polled, never twice at once, again if woken meanwhile. */
+/**
+ * A loop that runs `work` when woken or polled, never twice at once, again if woken meanwhile, and
+ * runs at least `spacingMs` apart: a wake-up sooner after the last run's start waits for the rest.
+ */
 const loop = (work: () => Promise<void>, onError: (error: unknown) => void, spacingMs = 0) => {
   let running: Promise<void> | null = null;
   let again = false;
+  let startedAt = Number.NEGATIVE_INFINITY;
+  let deferred: NodeJS.Timeout | null = null;
   const wake = () => {
     if (running) {
       again = true;
       return;
     }
+    const wait = startedAt + spacingMs - performance.now();
+    if (wait > 0) {
+      deferred ??= setTimeout(() => {
+        deferred = null;
+        wake();
+      }, wait);
+      return;
+    }
     running = (async () => {
       do {
         again = false;
-        const started = performance.now();
+        startedAt = performance.now();
         try {
           await work();
         } catch (error) {
           onError(error);
         }
         // Woken meanwhile: let a little more gather first, so it is taken in one go.
-        const wait = spacingMs - (performance.now() - started);
-        if (again && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const rest = spacingMs - (performance.now() - startedAt);
+        if (again && rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
       } while (again);
     })().finally(() => {
       running = null;
     });
   };
-  return { wake, idle: () => running ?? Promise.resolve() };
+  const cancel = () => {
+    if (deferred) clearTimeout(deferred);
+    deferred = null;
+  };
+  return { wake, cancel, idle: () => running ?? Promise.resolve() };
 };
 
 /**
@@ -150,6 +168,7 @@ export const startClosedLoop = (runtime: ClosedLoopRuntime, options: WorkerOptio
       unsubscribe();
       clearInterval(pollTimer);
       clearInterval(sweepTimer);
+      outbox.cancel();
       await Promise.all([outbox.idle(), deliveries.idle(), sweeps.idle(), poll.idle()]);
       await Promise.all([...inFlight]);
     },
