@@ -1,11 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
-import {
-  type Condition,
-  conditionKinds,
-  parseCondition,
-  type RecordKind,
-} from '../domain/alert-conditions.js';
+import { type Condition, conditionKinds, parseCondition } from '../domain/alert-conditions.js';
 import { AppError, type ErrorDetail } from '../errors.js';
 import { issuesToDetails } from '../validation.js';
 import { rewriteOutboxTriggers } from './outbox-filter.js';
@@ -121,12 +116,11 @@ const columns = (input: unknown) => {
     throw new AppError(400, 'invalid_rule', `The alert rule is not valid: ${count}`, details);
   }
   const rule = parsed.data;
-  const kinds = [...conditionKinds(condition)].sort();
   return {
     name: rule.name,
     description: rule.description ?? null,
     condition: condition as unknown as Record<string, unknown>,
-    kinds,
+    kinds: [...conditionKinds(condition)].sort(),
     severity: rule.severity,
     routing: JSON.stringify(rule.routing) as unknown as unknown[],
     max_age_seconds: Math.round(rule.maxAgeHours * 3600),

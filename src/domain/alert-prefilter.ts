@@ -4,12 +4,13 @@ import { FIELDS } from './alert-conditions.js';
 /**
  * The SQL prefilter of an alert rule: a predicate over a just-written row `n` of the record's table
  * that is false only when {@link evaluateCondition} is certainly false for that record, so the
- * outbox trigger (migration 0007, src/closed-loop/outbox-filter.ts) queues only records some rule may match. Most records match no
- * rule (a satisfied customer's answer); they no longer cost the closed loop anything.
+ * outbox trigger (migration 0007, src/closed-loop/outbox-filter.ts) queues only records some rule
+ * may match. Most records match no rule (a satisfied customer's answer); they are not queued.
  *
  * The predicate is three-valued, and SQL's three-valued logic does the rest: each leaf is `true` or
  * `false` where the row alone decides it exactly as the evaluator would, and `NULL` (unknown) where
- * it cannot (history patterns, the customer's value, case-insensitive regular expressions, topics).
+ * it cannot (history patterns, the customer's value, regular expressions other than plain words,
+ * topics, text that is not ASCII).
  * `AND`, `OR` and `NOT` over true/false/unknown give false only when every completion of the
  * unknowns gives false; the trigger keeps a row when the predicate `IS NOT FALSE`. The evaluator
  * still decides every queued record: the prefilter only has to never say false wrongly, which the
@@ -124,9 +125,9 @@ const compile = (condition: Condition, kind: RecordKind): Predicate => {
 
 /**
  * Where each field is in each table: a column (`integer`, or else a float that can hold NaN or
- * ±Infinity, which the evaluator treats as missing), a snapshot column the customer's current value stands in for
- * when it is NULL, or nowhere the row can tell (`unknown`). A field a kind does not carry at all is
- * false there, as in the evaluator.
+ * ±Infinity, which the evaluator treats as missing), a snapshot column the customer's current
+ * value stands in for when it is NULL, or nowhere the row can tell (`unknown`). A field a kind does
+ * not carry at all is false there, as in the evaluator.
  */
 type Place = { column: string; integer?: boolean; snapshot?: boolean } | 'unknown';
 const SNAPSHOT = {
