@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { outboxTriggerBody } from './outbox-filter.js';
+import { MAX_PREDICATES, outboxTriggerBody } from './outbox-filter.js';
 
 const rule = (workspace_id: number, condition: unknown, kinds = ['feedback'], max_age_seconds = 604_800) => ({
   workspace_id,
@@ -51,7 +51,9 @@ describe('outboxTriggerBody', () => {
         rule(1, { pattern: 'repeatContact', count: 2, withinDays: 7 }),
       ]),
     ).not.toContain('IS NOT FALSE');
-    const many = Array.from({ length: 2_001 }, (_, i) => rule(1, { field: 'nps', op: 'eq', value: i % 11 }));
+    const many = Array.from({ length: MAX_PREDICATES + 1 }, (_, i) =>
+      rule(1, { field: 'nps', op: 'eq', value: i % 11 }),
+    );
     const body = outboxTriggerBody('feedback', many);
     expect(body).toContain('WHEN 1 THEN (n.occurred_at > now() - make_interval(secs => 604800))');
     expect(body).not.toContain('IS NOT FALSE');

@@ -10,7 +10,7 @@ const REWRITE_LOCK = 7_245_311;
  * Rule predicates compiled into one trigger at most; the rules of workspaces beyond it queue every
  * record within their age limit (correct, only slower), which keeps the trigger's plan small.
  */
-const MAX_PREDICATES = 2_000;
+export const MAX_PREDICATES = 2_000;
 
 interface ActiveRule {
   workspace_id: number;

@@ -14,11 +14,11 @@ const RECORD_TABLES = [
 /** The closed loop's cases and alerts: updated as alerts attach, people work them, SLAs pass. */
 const CASE_TABLES = ['cx_case', 'alert', 'case_event', 'case_step'] as const;
 /**
- * Work queues: rows are taken (deleted or updated) seconds after they are written. Their dead rows
+ * Work queues: rows are taken (folded, deleted or updated) seconds after they are written. Their dead rows
  * would soon outnumber the live ones that every claim looks for, so the embedded database, which
  * has no autovacuum, vacuums them every few seconds (each run only visits the pages that changed).
  */
-const QUEUE_TABLES = ['alert_outbox', 'notification', 'cx_case'] as const;
+const QUEUE_TABLES = ['feedback_rollup_delta', 'alert_outbox', 'notification', 'cx_case'] as const;
 const QUEUES_VACUUM_EVERY_MS = 2_000;
 
 /** One fold of at most `most` delta rows into the pre-aggregates (migration 0002); the rows moved. */
@@ -67,34 +67,16 @@ export const analyzeRecords = async (db: Db): Promise<void> => {
  * `serve` folds the pre-aggregates continually: on a PostgreSQL server every second, at most 5,000
  * delta rows at a time; on the embedded database, which runs one statement at a time, every 200 ms
  * and at most 1,000 rows, so that a request never waits long behind a fold (a no-op when nothing
- * changed). The embedded database has no autovacuum, so the delta table, emptied by every fold, is
- * vacuumed at most every 5 s while writes go on; otherwise each fold would scan an ever longer
- * trail of dead rows.
+ * changed). The delta table is a work queue: on the embedded database
+ * {@link scheduleEmbeddedMaintenance} vacuums it, else each fold would scan an ever longer trail of
+ * dead rows.
  */
 export const scheduleRollupFolding = (
   database: Database,
   everyMs = database.kind === 'embedded' ? EMBEDDED_FOLD_EVERY_MS : 1_000,
 ): (() => void) => {
-  let running = false;
-  let vacuumedAt = Date.now();
   const step = database.kind === 'embedded' ? EMBEDDED_FOLD_STEP : FOLD_STEP;
-  const fold = async () => {
-    const moved = await foldStep(database.db, step);
-    if (moved > 0 && database.kind === 'embedded' && Date.now() - vacuumedAt > 5_000) {
-      vacuumedAt = Date.now();
-      await sql`VACUUM feedback_rollup_delta`.execute(database.db);
-    }
-  };
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    fold()
-      .catch(() => {})
-      .finally(() => {
-        running = false;
-      });
-  }, everyMs);
-  timer.unref();
+  const timer = every(everyMs, () => foldStep(database.db, step));
   return () => clearInterval(timer);
 };
 
