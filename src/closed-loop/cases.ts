@@ -1,5 +1,6 @@
 import { type Insertable, sql } from 'kysely';
 import type { Db } from '../db/index.js';
+import { insertMany, PREPARED } from '../db/prepared.js';
 import type { CaseTable } from '../db/schema.js';
 import {
   type ActiveWebhook,
@@ -237,12 +238,54 @@ const caseKey = (matched: Matched) =>
 /** The customers' open cases of the rules, locked for the update. */
 const lockOpenCases = async (trx: Db, pairs: { ruleId: number; customerId: number }[]) => {
   if (pairs.length === 0) return [];
-  const found = await sql<OpenCaseRow>`
+  const found = await sql<OpenCaseRow>`${sql.raw(PREPARED)}
     SELECT ${OPEN_CASE_COLUMNS} FROM cx_case c
     WHERE (rule_id, customer_id) IN (SELECT * FROM unnest(${pairs.map((p) => p.ruleId)}::bigint[], ${pairs.map((p) => p.customerId)}::bigint[]))
       AND ${ACTIVE_SQL}
     ORDER BY id FOR UPDATE`.execute(trx);
   return found.rows;
+};
+
+/** The columns (and types) of the rows raising alerts writes, for {@link insertMany}. */
+const NEW_CASE_COLUMNS = {
+  workspace_id: 'bigint',
+  rule_id: 'bigint',
+  customer_id: 'bigint',
+  title: 'text',
+  severity: 'text',
+  priority: 'text',
+  priority_score: 'integer',
+  owner: 'text',
+  team: 'text',
+  touchpoint: 'text',
+  channel: 'text',
+  playbook_id: 'bigint',
+  first_response_due_at: 'timestamptz',
+  resolve_due_at: 'timestamptz',
+  alert_count: 'integer',
+  last_alert_at: 'timestamptz',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+};
+const STEP_COLUMNS = { case_id: 'bigint', position: 'integer', workspace_id: 'bigint', text: 'text' };
+const ALERT_COLUMNS = {
+  workspace_id: 'bigint',
+  rule_id: 'bigint',
+  case_id: 'bigint',
+  record_kind: 'text',
+  record_id: 'bigint',
+  customer_id: 'bigint',
+  severity: 'text',
+  occurred_at: 'timestamptz',
+  raised_at: 'timestamptz',
+};
+const CASE_EVENT_COLUMNS = {
+  workspace_id: 'bigint',
+  case_id: 'bigint',
+  type: 'text',
+  actor: 'text',
+  detail: 'jsonb',
+  at: 'timestamptz',
 };
 
 /**
@@ -261,7 +304,7 @@ export const raiseAlerts = async (
 ): Promise<{ alerts: number; opened: number }> => {
   if (matches.length === 0) return { alerts: 0, opened: 0 };
   // 1. Records already alerted by the rule (sent again), and repeats within the batch.
-  const seen = await sql<{ rule_id: number; record_kind: string; record_id: number }>`
+  const seen = await sql<{ rule_id: number; record_kind: string; record_id: number }>`${sql.raw(PREPARED)}
     SELECT rule_id, record_kind, record_id FROM alert
     WHERE record_id = ANY (${[...new Set(matches.map((m) => m.record.id))]}::bigint[])
       AND rule_id = ANY (${[...new Set(matches.map((m) => m.rule.id))]}::bigint[])`.execute(trx);
@@ -337,37 +380,16 @@ export const raiseAlerts = async (
   }
   const opened = new Set<string>();
   if (rows.length > 0) {
-    const inserted = await trx
-      .insertInto('cx_case')
-      .values(rows)
-      .onConflict((conflict) =>
-        conflict
-          .columns(['rule_id', 'customer_id'])
-          .where('status', 'in', ['open', 'in_progress', 'customer_contacted'])
-          .doNothing(),
-      )
-      .returning([
-        'id',
-        'rule_id',
-        'customer_id',
-        'title',
-        'status',
-        'severity',
-        'priority',
-        'owner',
-        'team',
-        'touchpoint',
-        'root_cause',
-        'first_response_due_at',
-        'resolve_due_at',
-        'escalation_level',
-        'recovery',
-      ])
-      .execute();
+    const inserted = await insertMany<OpenCaseRow>(
+      'cx_case AS c',
+      NEW_CASE_COLUMNS,
+      rows,
+      sql`ON CONFLICT (rule_id, customer_id) WHERE ${ACTIVE_SQL} DO NOTHING RETURNING ${OPEN_CASE_COLUMNS}`,
+    ).execute(trx);
     // Cases without a customer are one per record: match them back by rule and title.
     const byPair = new Map<string, OpenCaseRow>();
     const anonymous = new Map<string, OpenCaseRow[]>();
-    for (const row of inserted as unknown as OpenCaseRow[]) {
+    for (const row of inserted.rows) {
       if (row.customer_id === null) {
         const list = anonymous.get(`${row.rule_id}|${row.title}`) ?? [];
         list.push(row);
@@ -396,7 +418,7 @@ export const raiseAlerts = async (
       const caseId = (cases.get(key) as OpenCaseRow).id;
       return stepRows(workspaceId, caseId, playbook?.steps ?? []);
     });
-    if (steps.length > 0) await trx.insertInto('case_step').values(steps).execute();
+    if (steps.length > 0) await insertMany('case_step', STEP_COLUMNS, steps).execute(trx);
   }
 
   // 4. The alerts, the attached cases' counts, the history and the notifications.
@@ -411,14 +433,14 @@ export const raiseAlerts = async (
     occurred_at: match.record.occurredAt,
     raised_at: now,
   }));
-  const alertIds = (await trx.insertInto('alert').values(alertRows).returning('id').execute()).map(
-    (row) => row.id,
-  );
+  const alertIds = (
+    await insertMany<{ id: number }>('alert', ALERT_COLUMNS, alertRows, sql`RETURNING id`).execute(trx)
+  ).rows.map((row) => row.id);
   const attached = [...byCase.keys()].filter((key) => !opened.has(key));
   if (attached.length > 0) {
     const ids = attached.map((key) => (cases.get(key) as OpenCaseRow).id);
     const counts = attached.map((key) => byCase.get(key)?.length ?? 1);
-    await sql`
+    await sql`${sql.raw(PREPARED)}
       UPDATE cx_case c SET alert_count = c.alert_count + u.n, last_alert_at = ${now}, updated_at = ${now}
       FROM unnest(${ids}::bigint[], ${counts}::int[]) AS u(id, n) WHERE c.id = u.id`.execute(trx);
   }
@@ -509,7 +531,7 @@ export const raiseAlerts = async (
       );
     }
   });
-  await trx.insertInto('case_event').values(history).execute();
+  await insertMany('case_event', CASE_EVENT_COLUMNS, history).execute(trx);
   await insertNotifications(trx, notifications);
   return { alerts: fresh.length, opened: opened.size };
 };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
+import { insertMany, PREPARED } from '../db/prepared.js';
 import { type Channels, DeliveryError } from '../surveys/channels.js';
 import {
   EVENT_ID_HEADER,
@@ -91,12 +92,19 @@ export const notificationRows = (
 export type NotificationRow = ReturnType<typeof notificationRows>[number];
 
 /** Writes notification rows (several events at once). */
+const NOTIFICATION_COLUMNS = {
+  workspace_id: 'bigint',
+  channel: 'text',
+  webhook_id: 'bigint',
+  recipient: 'text',
+  event_id: 'uuid',
+  event_type: 'text',
+  case_id: 'bigint',
+  payload: 'jsonb',
+};
+
 export const insertNotifications = async (trx: Db, rows: readonly NotificationRow[]): Promise<void> => {
-  if (rows.length > 0)
-    await trx
-      .insertInto('notification')
-      .values([...rows])
-      .execute();
+  if (rows.length > 0) await insertMany('notification', NOTIFICATION_COLUMNS, rows).execute(trx);
 };
 
 /**
@@ -224,7 +232,7 @@ export const claimNotifications = async (
   const scope = (alias: string) =>
     workspaceId === undefined ? sql`` : sql`AND ${sql.ref(`${alias}.workspace_id`)} = ${workspaceId}`;
   const due = (alias: string) => dueNow(alias, now);
-  const claimed = await sql<Claimed>`
+  const claimed = await sql<Claimed>`${sql.raw(PREPARED)}
     WITH hooks AS (
       SELECT w.id FROM webhook w
       WHERE w.active ${scope('w')} AND w.id <> ALL (${[...busyWebhooks]}::bigint[])
@@ -318,7 +326,7 @@ const attempt = async (runtime: DeliveryRuntime, item: Claimed, now: Date): Prom
  */
 const record = async (db: Db, attempted: readonly Attempted[], released: readonly number[]) => {
   const column = <T>(pick: (a: Attempted) => T) => attempted.map(pick);
-  await sql`
+  await sql`${sql.raw(PREPARED)}
     WITH input AS (
       SELECT * FROM unnest(
         ${column((a) => a.item.id)}::bigint[], ${column((a) => a.outcome)}::text[],

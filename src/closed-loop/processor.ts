@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
+import { PREPARED } from '../db/prepared.js';
 import {
   type Condition,
   type ConditionContext,
@@ -95,7 +96,7 @@ const loadConfig = async (trx: Db, workspaceId: number, version: string): Promis
 };
 
 const loadConfigs = async (trx: Db, workspaceIds: number[]): Promise<Map<number, WorkspaceConfig>> => {
-  const versions = await sql<{ id: number; version: string }>`
+  const versions = await sql<{ id: number; version: string }>`${sql.raw(PREPARED)}
     SELECT w.id, md5(concat_ws('|', w.settings::text,
       (SELECT string_agg(r.id || ':' || r.updated_at, ',' ORDER BY r.id) FROM alert_rule r WHERE r.workspace_id = w.id),
       (SELECT string_agg(p.id || ':' || p.updated_at, ',' ORDER BY p.id) FROM playbook p WHERE p.workspace_id = w.id),
@@ -136,7 +137,7 @@ export const readConditionRecords = async (
 ): Promise<Map<number, Record<string, unknown>>> => {
   const found = await sql<
     Record<string, unknown> & { id: number }
-  >`${RECORD_SELECT[kind]} WHERE id = ANY (${ids}::bigint[])`.execute(db);
+  >`${sql.raw(PREPARED)}${RECORD_SELECT[kind]} WHERE id = ANY (${ids}::bigint[])`.execute(db);
   const records = new Map<number, Record<string, unknown>>();
   for (const row of found.rows) {
     const { id, segment, lifecycleStage, personalityType, ...fields } = row;
@@ -225,7 +226,7 @@ export const processOutbox = async (
 ): Promise<ProcessResult> =>
   db.transaction().execute(async (trx) => {
     const { limit = 200, workspaceId, caseLink, exclusive = false } = options;
-    const taken = await sql<OutboxRow>`
+    const taken = await sql<OutboxRow>`${sql.raw(PREPARED)}
       SELECT o.id, o.workspace_id, o.record_kind, o.record_id, o.customer_id, o.occurred_at, o.created_at,
         c.external_id, c.name, c.segment, c.value, c.lifecycle_stage, c.personality_type, c.attributes
       FROM alert_outbox o LEFT JOIN customer c ON c.id = o.customer_id
@@ -240,7 +241,7 @@ export const processOutbox = async (
     // wait for it, so that what it raised is seen here and nothing is raised twice. Locks are taken
     // in one order, so two processes never wait for each other.
     if (!exclusive)
-      await sql`
+      await sql`${sql.raw(PREPARED)}
       SELECT pg_advisory_xact_lock(key) FROM (
         SELECT DISTINCT hashtextextended(kind || ':' || id, 5) AS key
         FROM unnest(${rows.map((row) => row.record_kind)}::text[], ${rows.map((row) => row.record_id)}::bigint[]) AS r(kind, id)
@@ -296,7 +297,7 @@ export const processOutbox = async (
     if (repeatDays > 0 && customerIds.length > 0) {
       const earliest = Math.min(...rows.map((row) => row.occurred_at.getTime())) - repeatDays * DAY;
       const latest = Math.max(...rows.map((row) => row.occurred_at.getTime()));
-      const found = await sql<{ customer_id: number; occurred_at: Date }>`
+      const found = await sql<{ customer_id: number; occurred_at: Date }>`${sql.raw(PREPARED)}
         SELECT customer_id, occurred_at FROM interaction
         WHERE customer_id = ANY (${customerIds}::bigint[])
           AND occurred_at > ${new Date(earliest)} AND occurred_at <= ${new Date(latest)}`.execute(trx);
@@ -309,7 +310,7 @@ export const processOutbox = async (
     const previousNps = new Map<number, number | null>();
     const feedbackIds = rows.filter((row) => row.record_kind === 'feedback').map((row) => row.record_id);
     if (rules.some((rule) => rule.previousNps) && feedbackIds.length > 0) {
-      const found = await sql<{ id: number; previous: number | null }>`
+      const found = await sql<{ id: number; previous: number | null }>`${sql.raw(PREPARED)}
         SELECT f.id, (SELECT p.nps FROM feedback p
           WHERE p.customer_id = f.customer_id AND p.nps IS NOT NULL AND (p.occurred_at, p.id) < (f.occurred_at, f.id)
           ORDER BY p.occurred_at DESC, p.id DESC LIMIT 1)::int AS previous
@@ -365,7 +366,9 @@ export const processOutbox = async (
       result.alerts += raised.alerts;
       result.casesOpened += raised.opened;
     }
-    await sql`DELETE FROM alert_outbox WHERE id = ANY (${rows.map((row) => row.id)}::bigint[])`.execute(trx);
+    await sql`${sql.raw(PREPARED)}DELETE FROM alert_outbox WHERE id = ANY (${rows.map((row) => row.id)}::bigint[])`.execute(
+      trx,
+    );
     return result;
   });
 
@@ -374,7 +377,7 @@ export const closedLoopPending = async (
   db: Db,
   now: Date,
 ): Promise<{ outbox: boolean; notifications: boolean }> => {
-  const row = await sql<{ outbox: boolean; notifications: boolean }>`
+  const row = await sql<{ outbox: boolean; notifications: boolean }>`${sql.raw(PREPARED)}
     SELECT EXISTS (SELECT 1 FROM alert_outbox) AS outbox,
       EXISTS (SELECT 1 FROM notification n WHERE ${sendableNow('n', now)}) AS notifications`.execute(db);
   return row.rows[0] ?? { outbox: false, notifications: false };

@@ -52,20 +52,29 @@ pglite.waitReady.then(
 
 /**
  * With TOUCHPOINT_PGLITE_PROFILE=file, the time the database spent on each statement (by its first
- * 160 characters) is written there as JSON on close: where the one connection's time goes.
+ * 160 characters) is written there as JSON on close: where the one connection's time goes; and
+ * when (ms since the database opened) each run of over 50 ms started.
  */
 const profileFile = process.env.TOUCHPOINT_PGLITE_PROFILE;
-const profile = new Map<string, { calls: number; ms: number }>();
+const profile = new Map<string, { calls: number; ms: number; slow: number[] }>();
+const opened = performance.now();
 let busyUntil = 0;
+const preparedText = new Map<string, string>();
 const record = (sql: string, started: number) => {
   const ended = performance.now();
   // Statements run one after another: this one ran from when the previous one ended.
   const ms = ended - Math.max(started, busyUntil);
   busyUntil = ended;
-  const key = sql.replace(/\s+/g, ' ').trim().slice(0, 160);
-  const entry = profile.get(key) ?? { calls: 0, ms: 0 };
+  const text = sql.replace(/\s+/g, ' ').trim();
+  // A prepared statement's executions count under its text (their parameters differ).
+  const prepare = /^PREPARE (\w+) AS (.*)$/s.exec(text);
+  if (prepare) preparedText.set(prepare[1] as string, prepare[2] as string);
+  const execute = /^EXECUTE (\w+)/.exec(text);
+  const key = (execute ? (preparedText.get(execute[1] as string) ?? text) : text).slice(0, 160);
+  const entry = profile.get(key) ?? { calls: 0, ms: 0, slow: [] };
   entry.calls += 1;
   entry.ms += ms;
+  if (ms > 50) entry.slow.push(Math.round(ended - ms - opened));
   profile.set(key, entry);
 };
 
