@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { expect, test } from 'vitest';
+import { beforeAll, expect, test } from 'vitest';
 import { updateCase } from '../src/closed-loop/case-work.js';
 import { decideRecoveries, escalateDue } from '../src/closed-loop/cases.js';
 import { processOutbox } from '../src/closed-loop/processor.js';
@@ -43,11 +43,14 @@ const ingest = async (db: Db, workspaceId: number, type: RecordType, records: Re
   return upsertRecords(db, workspaceId, type, valid as never[]);
 };
 
+/** As served: on the embedded database the worker runs exclusive (no row locks); set per suite. */
+let exclusive = false;
+
 /** Processes the workspace's outbox until it is empty; the sums of the batches. */
 const drain = async (db: Db, workspaceId: number, now = new Date()) => {
   const total = { processed: 0, alerts: 0, casesOpened: 0 };
   for (let guard = 0; guard < 1000; guard++) {
-    const result = await processOutbox(db, now, { workspaceId, limit: 500 });
+    const result = await processOutbox(db, now, { workspaceId, limit: 500, exclusive });
     if (result.processed === 0) return total;
     total.processed += result.processed;
     total.alerts += result.alerts;
@@ -149,7 +152,10 @@ const notificationsOf = async (db: Db, caseId: number, eventType: string) =>
     .map((row) => `${row.channel}:${row.recipient ?? '-'}`)
     .sort();
 
-describeEachDatabase('closed-loop engine', (database) => {
+describeEachDatabase('closed-loop engine', (database, kind) => {
+  beforeAll(() => {
+    exclusive = kind === 'pglite';
+  });
   // ---------------------------------------------------------------------------------------------
   // 1. Field leaves end to end
   // ---------------------------------------------------------------------------------------------

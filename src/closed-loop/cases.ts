@@ -236,13 +236,17 @@ const caseKey = (matched: Matched) =>
     : `${matched.rule.id}:${matched.record.kind}:${matched.record.id}`;
 
 /** The customers' open cases of the rules, locked for the update. */
-const lockOpenCases = async (trx: Db, pairs: { ruleId: number; customerId: number }[]) => {
+const lockOpenCases = async (
+  trx: Db,
+  pairs: { ruleId: number; customerId: number }[],
+  exclusive: boolean,
+) => {
   if (pairs.length === 0) return [];
   const found = await sql<OpenCaseRow>`${sql.raw(PREPARED)}
     SELECT ${OPEN_CASE_COLUMNS} FROM cx_case c
     WHERE (rule_id, customer_id) IN (SELECT * FROM unnest(${pairs.map((p) => p.ruleId)}::bigint[], ${pairs.map((p) => p.customerId)}::bigint[]))
       AND ${ACTIVE_SQL}
-    ORDER BY id FOR UPDATE`.execute(trx);
+    ORDER BY id ${exclusive ? sql`` : sql`FOR UPDATE`}`.execute(trx);
   return found.rows;
 };
 
@@ -293,7 +297,8 @@ const CASE_EVENT_COLUMNS = {
  * opens a case, or attaches to the customer's open case of the same rule (one open case per
  * customer and rule); a record already alerted by a rule (sent again) raises nothing. The work is
  * done in a handful of statements for the whole batch, whatever its number of matches, so the
- * outbox keeps up with ingestion.
+ * outbox keeps up with ingestion. `exclusive`: no other transaction can run meanwhile (the
+ * embedded database's one connection), so open cases are read without row locks.
  */
 export const raiseAlerts = async (
   trx: Db,
@@ -301,6 +306,7 @@ export const raiseAlerts = async (
   matches: readonly Matched[],
   context: WorkspaceContext & { webhooks: readonly ActiveWebhook[] },
   now: Date,
+  { exclusive = false }: { exclusive?: boolean } = {},
 ): Promise<{ alerts: number; opened: number }> => {
   if (matches.length === 0) return { alerts: 0, opened: 0 };
   // 1. Records already alerted by the rule (sent again), and repeats within the batch.
@@ -332,7 +338,7 @@ export const raiseAlerts = async (
       .filter((m) => m.customer)
       .map((m) => ({ ruleId: m.rule.id, customerId: (m.customer as CaseCustomer).id }));
   const cases = new Map<string, OpenCaseRow>();
-  for (const row of await lockOpenCases(trx, pairsOf(byCase.keys())))
+  for (const row of await lockOpenCases(trx, pairsOf(byCase.keys()), exclusive))
     cases.set(`${row.rule_id}:${row.customer_id}`, row);
 
   // 3. New cases for the others: routed, prioritised, with SLA clocks and the best playbook.
@@ -408,7 +414,7 @@ export const raiseAlerts = async (
     });
     // Another process opened some of them meanwhile: attach to those.
     const raced = newKeys.filter((key) => !cases.has(key));
-    for (const row of await lockOpenCases(trx, pairsOf(raced)))
+    for (const row of await lockOpenCases(trx, pairsOf(raced), exclusive))
       cases.set(`${row.rule_id}:${row.customer_id}`, row);
     if (raced.some((key) => !cases.has(key)))
       throw new Error('an open case vanished while alerts were raised');

@@ -232,7 +232,7 @@ export const processOutbox = async (
       FROM alert_outbox o LEFT JOIN customer c ON c.id = o.customer_id
       ${workspaceId === undefined ? sql`` : sql`WHERE o.workspace_id = ${workspaceId}`}
       ORDER BY o.id LIMIT ${limit}
-      FOR UPDATE OF o SKIP LOCKED`.execute(trx);
+      ${exclusive ? sql`` : sql`FOR UPDATE OF o SKIP LOCKED`}`.execute(trx);
     const rows = taken.rows;
     const result: ProcessResult = { processed: rows.length, alerts: 0, casesOpened: 0 };
     if (rows.length === 0) return result;
@@ -362,7 +362,7 @@ export const processOutbox = async (
       }
     }
     for (const [ws, matches] of matchesOf) {
-      const raised = await raiseAlerts(trx, ws, matches, contextOf(ws), now);
+      const raised = await raiseAlerts(trx, ws, matches, contextOf(ws), now, { exclusive });
       result.alerts += raised.alerts;
       result.casesOpened += raised.opened;
     }

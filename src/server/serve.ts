@@ -81,9 +81,9 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
       onError: (error) => logger.error({ err: error }, 'closed loop'),
       // The embedded database is this process's alone, behind one connection: every write wakes
       // the worker, so the poll only has retries to find. Each statement there costs ≥ 0.4 ms
-      // whatever it does, so batches 100 ms apart (measured against 50 and 20 ms: see
+      // whatever it does, so batches 50 ms apart (measured against 25 and 100 ms: see
       // docs/benchmarks.md, "Closed loop").
-      ...(database.kind === 'embedded' ? { exclusive: true, batchSpacingMs: 100, pollMs: 1000 } : {}),
+      ...(database.kind === 'embedded' ? { exclusive: true, batchSpacingMs: 50, pollMs: 1000 } : {}),
     },
   );
   print(`Touchpoint listening on ${url}`);
