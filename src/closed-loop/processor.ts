@@ -213,164 +213,184 @@ export interface ProcessResult {
 
 const DAY = 86_400_000;
 
+/** Runs `write` in a transaction and returns what it returns. */
+type Writing = <T>(write: (trx: Db) => Promise<T>) => Promise<T>;
+
 /**
  * Takes the oldest outbox rows (locked with SKIP LOCKED, so several processes share the work),
  * evaluates every active rule of the record's workspace on each record, raises alerts and opens
  * or updates cases, queues their notifications, and deletes the rows: all in one transaction, so
  * each written record is evaluated exactly once, even across crashes.
+ *
+ * `exclusive` (the embedded database): no other process or batch takes outbox rows, so the rows,
+ * records and configuration are read by statements of their own and only the writes form a
+ * transaction. That one connection is then held only while the alerts are written, not while the
+ * batch is evaluated, and requests waiting for it run in between.
  */
 export const processOutbox = async (
   db: Db,
   now: Date,
   options: ProcessOptions = {},
 ): Promise<ProcessResult> =>
-  db.transaction().execute(async (trx) => {
-    const { limit = 200, workspaceId, caseLink, exclusive = false } = options;
-    const taken = await sql<OutboxRow>`${sql.raw(PREPARED)}
+  options.exclusive
+    ? evaluateBatch(db, (write) => db.transaction().execute(write), now, options)
+    : db.transaction().execute((trx) => evaluateBatch(trx, (write) => write(trx), now, options));
+
+/** One batch: `reader` is the batch's transaction on a server, the database itself when exclusive. */
+const evaluateBatch = async (
+  reader: Db,
+  writing: Writing,
+  now: Date,
+  options: ProcessOptions,
+): Promise<ProcessResult> => {
+  const { limit = 200, workspaceId, caseLink, exclusive = false } = options;
+  const taken = await sql<OutboxRow>`${sql.raw(PREPARED)}
       SELECT o.id, o.workspace_id, o.record_kind, o.record_id, o.customer_id, o.occurred_at, o.created_at,
         c.external_id, c.name, c.segment, c.value, c.lifecycle_stage, c.personality_type, c.attributes
       FROM alert_outbox o LEFT JOIN customer c ON c.id = o.customer_id
       ${workspaceId === undefined ? sql`` : sql`WHERE o.workspace_id = ${workspaceId}`}
       ORDER BY o.id LIMIT ${limit}
-      ${exclusive ? sql`` : sql`FOR UPDATE OF o SKIP LOCKED`}`.execute(trx);
-    const rows = taken.rows;
-    const result: ProcessResult = { processed: rows.length, alerts: 0, casesOpened: 0 };
-    if (rows.length === 0) return result;
+      ${exclusive ? sql`` : sql`FOR UPDATE OF o SKIP LOCKED`}`.execute(reader);
+  const rows = taken.rows;
+  const result: ProcessResult = { processed: rows.length, alerts: 0, casesOpened: 0 };
+  if (rows.length === 0) return result;
 
-    // Another process may hold an outbox row of the same record (its insert and a later update):
-    // wait for it, so that what it raised is seen here and nothing is raised twice. Locks are taken
-    // in one order, so two processes never wait for each other.
-    if (!exclusive)
-      await sql`${sql.raw(PREPARED)}
+  // Another process may hold an outbox row of the same record (its insert and a later update):
+  // wait for it, so that what it raised is seen here and nothing is raised twice. Locks are taken
+  // in one order, so two processes never wait for each other.
+  if (!exclusive)
+    await sql`${sql.raw(PREPARED)}
       SELECT pg_advisory_xact_lock(key) FROM (
         SELECT DISTINCT hashtextextended(kind || ':' || id, 5) AS key
         FROM unnest(${rows.map((row) => row.record_kind)}::text[], ${rows.map((row) => row.record_id)}::bigint[]) AS r(kind, id)
-        ORDER BY key) AS keys`.execute(trx);
-    const workspaceIds = [...new Set(rows.map((row) => row.workspace_id))];
-    const loaded = await loadConfigs(trx, workspaceIds);
-    const rules = [...loaded.values()].flatMap((config) => config.rules);
-    const rulesOf = (ws: number, kind: string, row: OutboxRow) =>
-      rules.filter(
-        (rule) =>
-          rule.workspaceId === ws &&
-          rule.kinds.has(kind) &&
-          row.created_at.getTime() - row.occurred_at.getTime() < rule.maxAgeMs,
-      );
+        ORDER BY key) AS keys`.execute(reader);
+  const workspaceIds = [...new Set(rows.map((row) => row.workspace_id))];
+  const loaded = await loadConfigs(reader, workspaceIds);
+  const rules = [...loaded.values()].flatMap((config) => config.rules);
+  const rulesOf = (ws: number, kind: string, row: OutboxRow) =>
+    rules.filter(
+      (rule) =>
+        rule.workspaceId === ws &&
+        rule.kinds.has(kind) &&
+        row.created_at.getTime() - row.occurred_at.getTime() < rule.maxAgeMs,
+    );
 
-    // The records, with the fields conditions can name (in the API's names), by kind and id.
-    const records = new Map<string, Record<string, unknown>>();
-    for (const kind of ['feedback', 'interaction', 'event'] as const) {
-      const ids = [
-        ...new Set(
-          rows
-            .filter((row) => row.record_kind === kind && rulesOf(row.workspace_id, kind, row).length > 0)
-            .map((row) => row.record_id),
-        ),
-      ];
-      if (ids.length === 0) continue;
-      for (const [id, record] of await readConditionRecords(trx, kind, ids))
-        records.set(`${kind}:${id}`, record);
-    }
-
-    // Customers of those records.
-    const customerIds = [
-      ...new Set(rows.map((row) => row.customer_id).filter((id): id is number => id !== null)),
+  // The records, with the fields conditions can name (in the API's names), by kind and id.
+  const records = new Map<string, Record<string, unknown>>();
+  for (const kind of ['feedback', 'interaction', 'event'] as const) {
+    const ids = [
+      ...new Set(
+        rows
+          .filter((row) => row.record_kind === kind && rulesOf(row.workspace_id, kind, row).length > 0)
+          .map((row) => row.record_id),
+      ),
     ];
-    const customers = new Map<number, CaseCustomer & { segment: string | null }>();
-    for (const row of rows) {
-      if (row.customer_id === null || row.external_id === null || customers.has(row.customer_id)) continue;
-      customers.set(row.customer_id, {
-        id: row.customer_id,
-        externalId: row.external_id,
-        name: row.name,
-        segment: row.segment,
-        value: row.value,
-        lifecycleStage: row.lifecycle_stage,
-        personalityType: row.personality_type,
-        attributes: row.attributes ?? {},
-      });
-    }
+    if (ids.length === 0) continue;
+    for (const [id, record] of await readConditionRecords(reader, kind, ids))
+      records.set(`${kind}:${id}`, record);
+  }
 
-    // History for the pattern leaves, only as far as the rules need it.
-    const repeatDays = Math.max(0, ...rules.map((rule) => rule.repeatDays));
-    const contactTimes = new Map<number, number[]>();
-    if (repeatDays > 0 && customerIds.length > 0) {
-      const earliest = Math.min(...rows.map((row) => row.occurred_at.getTime())) - repeatDays * DAY;
-      const latest = Math.max(...rows.map((row) => row.occurred_at.getTime()));
-      const found = await sql<{ customer_id: number; occurred_at: Date }>`${sql.raw(PREPARED)}
+  // Customers of those records.
+  const customerIds = [
+    ...new Set(rows.map((row) => row.customer_id).filter((id): id is number => id !== null)),
+  ];
+  const customers = new Map<number, CaseCustomer & { segment: string | null }>();
+  for (const row of rows) {
+    if (row.customer_id === null || row.external_id === null || customers.has(row.customer_id)) continue;
+    customers.set(row.customer_id, {
+      id: row.customer_id,
+      externalId: row.external_id,
+      name: row.name,
+      segment: row.segment,
+      value: row.value,
+      lifecycleStage: row.lifecycle_stage,
+      personalityType: row.personality_type,
+      attributes: row.attributes ?? {},
+    });
+  }
+
+  // History for the pattern leaves, only as far as the rules need it.
+  const repeatDays = Math.max(0, ...rules.map((rule) => rule.repeatDays));
+  const contactTimes = new Map<number, number[]>();
+  if (repeatDays > 0 && customerIds.length > 0) {
+    const earliest = Math.min(...rows.map((row) => row.occurred_at.getTime())) - repeatDays * DAY;
+    const latest = Math.max(...rows.map((row) => row.occurred_at.getTime()));
+    const found = await sql<{ customer_id: number; occurred_at: Date }>`${sql.raw(PREPARED)}
         SELECT customer_id, occurred_at FROM interaction
         WHERE customer_id = ANY (${customerIds}::bigint[])
-          AND occurred_at > ${new Date(earliest)} AND occurred_at <= ${new Date(latest)}`.execute(trx);
-      for (const row of found.rows) {
-        const list = contactTimes.get(row.customer_id) ?? [];
-        list.push(row.occurred_at.getTime());
-        contactTimes.set(row.customer_id, list);
-      }
+          AND occurred_at > ${new Date(earliest)} AND occurred_at <= ${new Date(latest)}`.execute(reader);
+    for (const row of found.rows) {
+      const list = contactTimes.get(row.customer_id) ?? [];
+      list.push(row.occurred_at.getTime());
+      contactTimes.set(row.customer_id, list);
     }
-    const previousNps = new Map<number, number | null>();
-    const feedbackIds = rows.filter((row) => row.record_kind === 'feedback').map((row) => row.record_id);
-    if (rules.some((rule) => rule.previousNps) && feedbackIds.length > 0) {
-      const found = await sql<{ id: number; previous: number | null }>`${sql.raw(PREPARED)}
+  }
+  const previousNps = new Map<number, number | null>();
+  const feedbackIds = rows.filter((row) => row.record_kind === 'feedback').map((row) => row.record_id);
+  if (rules.some((rule) => rule.previousNps) && feedbackIds.length > 0) {
+    const found = await sql<{ id: number; previous: number | null }>`${sql.raw(PREPARED)}
         SELECT f.id, (SELECT p.nps FROM feedback p
           WHERE p.customer_id = f.customer_id AND p.nps IS NOT NULL AND (p.occurred_at, p.id) < (f.occurred_at, f.id)
           ORDER BY p.occurred_at DESC, p.id DESC LIMIT 1)::int AS previous
         FROM feedback f WHERE f.id = ANY (${feedbackIds}::bigint[]) AND f.customer_id IS NOT NULL`.execute(
-        trx,
-      );
-      for (const row of found.rows) previousNps.set(row.id, row.previous);
-    }
+      reader,
+    );
+    for (const row of found.rows) previousNps.set(row.id, row.previous);
+  }
 
-    const contextOf = (ws: number): WorkspaceContext & { webhooks: ActiveWebhook[] } => ({
-      ...(loaded.get(ws) as WorkspaceConfig).context,
-      caseLink: (caseId: number) => caseLink?.(ws, caseId),
-    });
+  const contextOf = (ws: number): WorkspaceContext & { webhooks: ActiveWebhook[] } => ({
+    ...(loaded.get(ws) as WorkspaceConfig).context,
+    caseLink: (caseId: number) => caseLink?.(ws, caseId),
+  });
 
-    const matchesOf = new Map<number, Matched[]>();
-    for (const row of rows) {
-      const applicable = rulesOf(row.workspace_id, row.record_kind, row);
-      const record = records.get(`${row.record_kind}:${row.record_id}`);
-      if (applicable.length === 0 || !record) continue;
-      const customer = row.customer_id === null ? null : (customers.get(row.customer_id) ?? null);
-      const evaluated = conditionRecord(record, customer);
-      const at = row.occurred_at.getTime();
-      const times = row.customer_id === null ? [] : (contactTimes.get(row.customer_id) ?? []);
-      const context: ConditionContext = {
-        kind: row.record_kind,
-        record: evaluated,
-        patterns: {
-          contactsWithin: (days) => times.filter((time) => time > at - days * DAY && time <= at).length,
-          previousNps: previousNps.get(row.record_id) ?? null,
+  const matchesOf = new Map<number, Matched[]>();
+  for (const row of rows) {
+    const applicable = rulesOf(row.workspace_id, row.record_kind, row);
+    const record = records.get(`${row.record_kind}:${row.record_id}`);
+    if (applicable.length === 0 || !record) continue;
+    const customer = row.customer_id === null ? null : (customers.get(row.customer_id) ?? null);
+    const evaluated = conditionRecord(record, customer);
+    const at = row.occurred_at.getTime();
+    const times = row.customer_id === null ? [] : (contactTimes.get(row.customer_id) ?? []);
+    const context: ConditionContext = {
+      kind: row.record_kind,
+      record: evaluated,
+      patterns: {
+        contactsWithin: (days) => times.filter((time) => time > at - days * DAY && time <= at).length,
+        previousNps: previousNps.get(row.record_id) ?? null,
+      },
+    };
+    for (const rule of applicable) {
+      if (!evaluateCondition(rule.condition, context)) continue;
+      const list = matchesOf.get(row.workspace_id) ?? [];
+      list.push({
+        workspaceId: row.workspace_id,
+        rule,
+        record: {
+          kind: row.record_kind,
+          id: row.record_id,
+          externalId: String(record.externalId),
+          occurredAt: row.occurred_at,
+          touchpoint: typeof record.touchpoint === 'string' ? record.touchpoint : null,
+          channel: typeof record.channel === 'string' ? record.channel : null,
         },
-      };
-      for (const rule of applicable) {
-        if (!evaluateCondition(rule.condition, context)) continue;
-        const list = matchesOf.get(row.workspace_id) ?? [];
-        list.push({
-          workspaceId: row.workspace_id,
-          rule,
-          record: {
-            kind: row.record_kind,
-            id: row.record_id,
-            externalId: String(record.externalId),
-            occurredAt: row.occurred_at,
-            touchpoint: typeof record.touchpoint === 'string' ? record.touchpoint : null,
-            channel: typeof record.channel === 'string' ? record.channel : null,
-          },
-          customer,
-        });
-        matchesOf.set(row.workspace_id, list);
-      }
+        customer,
+      });
+      matchesOf.set(row.workspace_id, list);
     }
+  }
+  return writing(async (writer) => {
     for (const [ws, matches] of matchesOf) {
-      const raised = await raiseAlerts(trx, ws, matches, contextOf(ws), now, { exclusive });
+      const raised = await raiseAlerts(writer, ws, matches, contextOf(ws), now, { exclusive });
       result.alerts += raised.alerts;
       result.casesOpened += raised.opened;
     }
     await sql`${sql.raw(PREPARED)}DELETE FROM alert_outbox WHERE id = ANY (${rows.map((row) => row.id)}::bigint[])`.execute(
-      trx,
+      writer,
     );
     return result;
   });
+};
 
 /** Whether there is closed-loop work waiting: outbox rows or notifications due. One cheap query. */
 export const closedLoopPending = async (
