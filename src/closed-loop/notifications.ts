@@ -91,7 +91,7 @@ export const notificationRows = (
 };
 export type NotificationRow = ReturnType<typeof notificationRows>[number];
 
-/** Writes notification rows (several events at once). */
+/** The notification table's columns that {@link notificationRows} fills, with their types. */
 const NOTIFICATION_COLUMNS = {
   workspace_id: 'bigint',
   channel: 'text',
@@ -103,6 +103,7 @@ const NOTIFICATION_COLUMNS = {
   payload: 'jsonb',
 };
 
+/** Writes notification rows (several events at once). */
 export const insertNotifications = async (trx: Db, rows: readonly NotificationRow[]): Promise<void> => {
   if (rows.length > 0) await insertMany('notification', NOTIFICATION_COLUMNS, rows).execute(trx);
 };

@@ -200,7 +200,10 @@ export interface ProcessOptions {
   /** Only this workspace's outbox (tests share a database). */
   workspaceId?: number;
   caseLink?: (workspaceId: number, caseId: number) => string | undefined;
-  /** No other process uses the database (embedded): records need no advisory locks. */
+  /**
+   * No other process or batch uses the outbox (the embedded database's worker): no row or advisory
+   * locks, and only the writes form a transaction (see {@link processOutbox}).
+   */
   exclusive?: boolean;
 }
 
