@@ -235,7 +235,7 @@ const caseKey = (matched: Matched) =>
     ? `${matched.rule.id}:${matched.customer.id}`
     : `${matched.rule.id}:${matched.record.kind}:${matched.record.id}`;
 
-/** The customers' open cases of the rules, locked for the update. */
+/** The customers' open cases of the rules, locked for the update (unless `exclusive`: nothing else runs). */
 const lockOpenCases = async (
   trx: Db,
   pairs: { ruleId: number; customerId: number }[],
