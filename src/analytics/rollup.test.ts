@@ -172,7 +172,7 @@ describeEachDatabase('feedback pre-aggregates', (database) => {
       while ((await pending()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(await pending()).toBe(0);
     } finally {
-      stop();
+      await stop();
     }
     const folded = await sql<{
       n: number;

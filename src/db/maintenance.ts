@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { every } from '../timers.js';
 import type { Database, Db } from './index.js';
 
 const RECORD_TABLES = [
@@ -74,10 +75,9 @@ export const analyzeRecords = async (db: Db): Promise<void> => {
 export const scheduleRollupFolding = (
   database: Database,
   everyMs = database.kind === 'embedded' ? EMBEDDED_FOLD_EVERY_MS : 1_000,
-): (() => void) => {
+): (() => Promise<void>) => {
   const step = database.kind === 'embedded' ? EMBEDDED_FOLD_STEP : FOLD_STEP;
-  const timer = every(everyMs, () => foldStep(database.db, step));
-  return () => clearInterval(timer);
+  return every(everyMs, () => foldStep(database.db, step));
 };
 
 /**
@@ -89,31 +89,15 @@ export const scheduleEmbeddedMaintenance = (
   database: Database,
   everyMs = 15 * 60_000,
   queuesEveryMs = QUEUES_VACUUM_EVERY_MS,
-): (() => void) => {
-  if (database.kind !== 'embedded') return () => {};
-  const timers = [
+): (() => Promise<void>) => {
+  if (database.kind !== 'embedded') return async () => {};
+  const stops = [
     every(everyMs, () =>
       sql.raw(`VACUUM (ANALYZE) ${[...RECORD_TABLES, ...CASE_TABLES].join(', ')}`).execute(database.db),
     ),
     every(queuesEveryMs, () => sql.raw(`VACUUM ${QUEUE_TABLES.join(', ')}`).execute(database.db)),
   ];
-  return () => {
-    for (const timer of timers) clearInterval(timer);
+  return async () => {
+    await Promise.all(stops.map((stop) => stop()));
   };
-};
-
-/** Runs `work` every `ms`, never twice at once, ignoring its errors (the next run tries again). */
-const every = (ms: number, work: () => Promise<unknown>) => {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    work()
-      .catch(() => {})
-      .finally(() => {
-        running = false;
-      });
-  }, ms);
-  timer.unref();
-  return timer;
 };

@@ -96,9 +96,7 @@ export const serve = async (options: ServeOptions): Promise<RunningServer> => {
     database,
     close: () => {
       closing ??= (async () => {
-        stopMaintenance();
-        stopFolding();
-        await stopSurveys();
+        await Promise.all([stopMaintenance(), stopFolding(), stopSurveys()]);
         await closedLoop.stop();
         channels.close();
         await running.close();

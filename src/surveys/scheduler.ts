@@ -1,3 +1,4 @@
+import { every } from '../timers.js';
 import { dispatchDue, pendingWork, type SurveyRuntime, sendReminders } from './dispatch.js';
 import { scheduleRelationshipSurveys } from './triggers.js';
 
@@ -19,7 +20,6 @@ export const startSurveyScheduler = (
   options: SchedulerOptions = {},
 ): (() => Promise<void>) => {
   const { everyMs = 1_000, relationshipEveryMs = 60_000, onError = () => {} } = options;
-  let running: Promise<void> | null = null;
   let relationshipAt = 0;
   let stopped = false;
   const tick = async () => {
@@ -38,18 +38,9 @@ export const startSurveyScheduler = (
     }
     if (work.reminders) await sendReminders(runtime, new Date());
   };
-  const timer = setInterval(() => {
-    if (running) return;
-    running = tick()
-      .catch(onError)
-      .finally(() => {
-        running = null;
-      });
-  }, everyMs);
-  timer.unref();
+  const stop = every(everyMs, tick, onError);
   return async () => {
     stopped = true;
-    clearInterval(timer);
-    await running;
+    await stop();
   };
 };
