@@ -39,21 +39,8 @@ const QUERIES: Record<string, string | string[]>[] = [
   { by: 'week', filter: 'touchpoint:billing' },
 ];
 
-describeEachDatabase('feedback pre-aggregates', (database, kind) => {
+describeEachDatabase('feedback pre-aggregates', (database) => {
   const db = () => database().db;
-  // The embedded database writes the grains directly (migration 0009); a PostgreSQL server, and any
-  // session without that setting, writes deltas for the fold. The embedded database runs both.
-  const MODES = kind === 'pglite' ? (['direct', 'deltas'] as const) : (['deltas'] as const);
-  type Mode = (typeof MODES)[number];
-  const inMode = async (mode: Mode, work: () => Promise<void>) => {
-    if (kind !== 'pglite') return work();
-    await sql.raw(`SET touchpoint.rollups = '${mode}'`).execute(db());
-    try {
-      await work();
-    } finally {
-      await sql`SET touchpoint.rollups = 'direct'`.execute(db());
-    }
-  };
 
   const feedback = (i: number, patch: Record<string, unknown> = {}) => ({
     externalId: `F-${i}`,
@@ -93,142 +80,106 @@ describeEachDatabase('feedback pre-aggregates', (database, kind) => {
     }
   };
 
-  test.each(MODES)(
-    'equal to the feedback table after inserts, moving updates and resends, before and after a fold (%s)',
-    (mode) =>
-      inMode(mode, async () => {
-        const ws = await createTestWorkspace(db());
-        const other = await createTestWorkspace(db());
-        await put(
-          ws.id,
-          'customers',
-          Array.from({ length: 7 }, (_, i) => ({
-            externalId: `C-${i}`,
-            lifecycleStage: i === 6 ? undefined : LIFECYCLE_STAGES[i % 5],
-            personalityType: ['prompt', 'relationship'][i % 2],
-            segment: i % 3 === 0 ? 'smb' : 'consumer',
-          })),
-        );
-        await put(
-          ws.id,
-          'feedback',
-          Array.from({ length: 300 }, (_, i) => feedback(i)),
-        );
-        // Another workspace's feedback never counts.
-        await put(
-          other.id,
-          'feedback',
-          Array.from({ length: 50 }, (_, i) => feedback(i)),
-        );
-        await expectSame(ws.id);
+  test('equal to the feedback table after inserts, moving updates and resends, before and after a fold', async () => {
+    const ws = await createTestWorkspace(db());
+    const other = await createTestWorkspace(db());
+    await put(
+      ws.id,
+      'customers',
+      Array.from({ length: 7 }, (_, i) => ({
+        externalId: `C-${i}`,
+        lifecycleStage: i === 6 ? undefined : LIFECYCLE_STAGES[i % 5],
+        personalityType: ['prompt', 'relationship'][i % 2],
+        segment: i % 3 === 0 ? 'smb' : 'consumer',
+      })),
+    );
+    await put(
+      ws.id,
+      'feedback',
+      Array.from({ length: 300 }, (_, i) => feedback(i)),
+    );
+    // Another workspace's feedback never counts.
+    await put(
+      other.id,
+      'feedback',
+      Array.from({ length: 50 }, (_, i) => feedback(i)),
+    );
+    await expectSame(ws.id);
 
-        // Updates that move records to another day, touchpoint and score; a small batch (one statement)
-        // and a large one (the transaction path) both count.
-        await put(ws.id, 'feedback', [
-          feedback(3, { touchpoint: 'returns', nps: 0 }),
-          feedback(4, { occurredAt: '2026-03-30T10:00:00Z' }),
-        ]);
-        await put(
-          ws.id,
-          'feedback',
-          Array.from({ length: 250 }, (_, i) =>
-            feedback(i, i % 2 === 0 ? { nps: 10, channel: 'store' } : {}),
-          ),
-        );
-        // A resent batch changes nothing.
-        await put(
-          ws.id,
-          'feedback',
-          Array.from({ length: 250 }, (_, i) =>
-            feedback(i, i % 2 === 0 ? { nps: 10, channel: 'store' } : {}),
-          ),
-        );
-        await expectSame(ws.id);
+    // Updates that move records to another day, touchpoint and score; a small batch (one statement)
+    // and a large one (the transaction path) both count.
+    await put(ws.id, 'feedback', [
+      feedback(3, { touchpoint: 'returns', nps: 0 }),
+      feedback(4, { occurredAt: '2026-03-30T10:00:00Z' }),
+    ]);
+    await put(
+      ws.id,
+      'feedback',
+      Array.from({ length: 250 }, (_, i) => feedback(i, i % 2 === 0 ? { nps: 10, channel: 'store' } : {})),
+    );
+    // A resent batch changes nothing.
+    await put(
+      ws.id,
+      'feedback',
+      Array.from({ length: 250 }, (_, i) => feedback(i, i % 2 === 0 ? { nps: 10, channel: 'store' } : {})),
+    );
+    await expectSame(ws.id);
 
-        // Other test files share the PostgreSQL database and fold too: what counts is that this
-        // workspace's deltas are folded, whoever folded them.
-        await foldRollups(db());
-        expect(await pendingDeltas(ws.id)).toBe(0);
-        await expectSame(ws.id);
+    // Other test files share the PostgreSQL database and fold too: what counts is that this
+    // workspace's deltas are folded, whoever folded them.
+    await foldRollups(db());
+    expect(await pendingDeltas(ws.id)).toBe(0);
+    await expectSame(ws.id);
 
-        // After the fold, more writes (as deltas, or straight into the grains) still count.
-        await put(ws.id, 'feedback', [feedback(1000), feedback(5, { nps: 6, touchpoint: undefined })]);
-        await expectSame(ws.id);
-        await foldRollups(db());
-        expect(await pendingDeltas(ws.id)).toBe(0);
-        await expectSame(ws.id);
-        await expectSame(other.id);
-      }),
-  );
+    // After the fold, more writes land in the deltas and still count.
+    await put(ws.id, 'feedback', [feedback(1000), feedback(5, { nps: 6, touchpoint: undefined })]);
+    await expectSame(ws.id);
+    await foldRollups(db());
+    expect(await pendingDeltas(ws.id)).toBe(0);
+    await expectSame(ws.id);
+    await expectSame(other.id);
+  });
 
-  test.each(MODES)(
-    'deleted feedback leaves the aggregates (a cell emptied by a move or a delete disappears) (%s)',
-    (mode) =>
-      inMode(mode, async () => {
-        const ws = await createTestWorkspace(db());
-        await put(ws.id, 'feedback', [feedback(1, { touchpoint: 'only-here' }), feedback(2)]);
-        await foldRollups(db());
-        await put(ws.id, 'feedback', [feedback(1, { touchpoint: 'billing' })]);
-        await sql`DELETE FROM feedback WHERE workspace_id = ${ws.id} AND external_id = 'F-2'`.execute(db());
-        await expectSame(ws.id);
-        await foldRollups(db());
-        const cells = await feedbackCells(db(), cellQuery(ws.id, { by: 'touchpoint' }));
-        expect(cells.groups.map((g) => g.key)).toEqual([['billing']]);
-        expect(cells.total.responses).toBe(1);
-        await expectSame(ws.id);
-      }),
-  );
+  test('deleted feedback leaves the aggregates (a cell emptied by a move or a delete disappears)', async () => {
+    const ws = await createTestWorkspace(db());
+    await put(ws.id, 'feedback', [feedback(1, { touchpoint: 'only-here' }), feedback(2)]);
+    await foldRollups(db());
+    await put(ws.id, 'feedback', [feedback(1, { touchpoint: 'billing' })]);
+    await sql`DELETE FROM feedback WHERE workspace_id = ${ws.id} AND external_id = 'F-2'`.execute(db());
+    await expectSame(ws.id);
+    await foldRollups(db());
+    const cells = await feedbackCells(db(), cellQuery(ws.id, { by: 'touchpoint' }));
+    expect(cells.groups.map((g) => g.key)).toEqual([['billing']]);
+    expect(cells.total.responses).toBe(1);
+    await expectSame(ws.id);
+  });
 
-  if (kind === 'pglite')
-    test('the embedded database writes the grains directly: no deltas, current without a fold', async () => {
-      const setting = await sql<{
-        mode: string | null;
-      }>`SELECT current_setting('touchpoint.rollups', true) AS mode`.execute(db());
-      expect(setting.rows[0]?.mode).toBe('direct');
-      const ws = await createTestWorkspace(db());
-      await put(ws.id, 'feedback', [feedback(1), feedback(2, { nps: 10 })]);
-      await put(ws.id, 'feedback', [feedback(1, { nps: 10 })]);
-      await sql`DELETE FROM feedback WHERE workspace_id = ${ws.id} AND external_id = 'F-2'`.execute(db());
-      expect(await pendingDeltas(ws.id)).toBe(0);
-      for (const grain of ['feedback_rollup', 'feedback_rollup_month', 'feedback_rollup_day']) {
-        const { rows } = await sql<{
-          responses: number;
-          nps3: number;
-          nps10: number;
-        }>`SELECT sum(responses)::int AS responses, sum(nps3)::int AS nps3, sum(nps10)::int AS nps10
-          FROM ${sql.table(grain)} WHERE workspace_id = ${ws.id}`.execute(db());
-        expect(rows[0], grain).toEqual({ responses: 1, nps3: 0, nps10: 1 });
-      }
-      await expectSame(ws.id);
-    });
-
-  test('the server folds the deltas on a timer', () =>
-    inMode('deltas', async () => {
-      const ws = await createTestWorkspace(db());
-      await put(ws.id, 'feedback', [feedback(1), feedback(2)]);
-      const pending = async () =>
-        Number(
-          (
-            await sql<{
-              n: number;
-            }>`SELECT count(*) AS n FROM feedback_rollup_delta WHERE workspace_id = ${ws.id}`.execute(db())
-          ).rows[0]?.n,
-        );
-      expect(await pending()).toBeGreaterThan(0);
-      const stop = scheduleRollupFolding(database(), 20);
-      try {
-        const deadline = Date.now() + 5_000;
-        while ((await pending()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        expect(await pending()).toBe(0);
-      } finally {
-        await stop();
-      }
-      const folded = await sql<{
-        n: number;
-      }>`SELECT sum(responses) AS n FROM feedback_rollup_day WHERE workspace_id = ${ws.id}`.execute(db());
-      expect(Number(folded.rows[0]?.n)).toBe(2);
-      await expectSame(ws.id);
-    }));
+  test('the server folds the deltas on a timer', async () => {
+    const ws = await createTestWorkspace(db());
+    await put(ws.id, 'feedback', [feedback(1), feedback(2)]);
+    const pending = async () =>
+      Number(
+        (
+          await sql<{
+            n: number;
+          }>`SELECT count(*) AS n FROM feedback_rollup_delta WHERE workspace_id = ${ws.id}`.execute(db())
+        ).rows[0]?.n,
+      );
+    expect(await pending()).toBeGreaterThan(0);
+    const stop = scheduleRollupFolding(database(), 20);
+    try {
+      const deadline = Date.now() + 5_000;
+      while ((await pending()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(await pending()).toBe(0);
+    } finally {
+      await stop();
+    }
+    const folded = await sql<{
+      n: number;
+    }>`SELECT sum(responses) AS n FROM feedback_rollup_day WHERE workspace_id = ${ws.id}`.execute(db());
+    expect(Number(folded.rows[0]?.n)).toBe(2);
+    await expectSame(ws.id);
+  });
 
   test('each query reads the smallest grain that answers it', () => {
     const grain = (query: Record<string, string>) => rollupGrain(cellQuery(1, query));

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { rewriteOutboxTriggers } from '../closed-loop/outbox-filter.js';
 import { AppError } from '../errors.js';
@@ -128,9 +128,6 @@ const connect = async (target: DatabaseTarget, command: string): Promise<Databas
     );
   }
   const db = new Kysely<Schema>({ dialect: new PGliteDialect(pglite) });
-  // One connection, so no concurrent writers: each write updates the feedback pre-aggregates itself
-  // instead of leaving deltas for a timed fold, which would hold the connection (migration 0009).
-  await sql`SET touchpoint.rollups = 'direct'`.execute(db);
   return {
     db,
     kind: 'embedded',

@@ -47,12 +47,11 @@ export const foldRollups = async (db: Db): Promise<number> => {
 /** Delta rows one timed fold moves at most: a fold holds the embedded database for its duration. */
 const FOLD_STEP = 5_000;
 /**
- * The embedded database writes the pre-aggregates directly (migration 0009) and leaves no deltas;
- * its timed fold only picks up deltas a session without that setting left (an older version, a
- * script on the data directory), so it runs rarely.
+ * The embedded database serves one statement at a time, so a request arriving during a fold waits
+ * for it: there, folds are small and frequent (the same 5,000 rows a second at most).
  */
 const EMBEDDED_FOLD_STEP = 1_000;
-const EMBEDDED_FOLD_EVERY_MS = 5_000;
+const EMBEDDED_FOLD_EVERY_MS = 200;
 
 /**
  * Folds the pre-aggregates and refreshes the planner statistics of the record tables. Run after
@@ -67,10 +66,11 @@ export const analyzeRecords = async (db: Db): Promise<void> => {
 
 /**
  * `serve` folds the pre-aggregates continually: on a PostgreSQL server every second, at most 5,000
- * delta rows at a time (a no-op when nothing changed); on the embedded database, whose writes keep
- * the pre-aggregates themselves, every 5 s. The delta table is a work queue: on the embedded
- * database {@link scheduleEmbeddedMaintenance} vacuums it, else each fold would scan an ever longer
- * trail of dead rows.
+ * delta rows at a time; on the embedded database, which runs one statement at a time, every 200 ms
+ * and at most 1,000 rows, so that a request never waits long behind a fold (a no-op when nothing
+ * changed). The delta table is a work queue: on the embedded database
+ * {@link scheduleEmbeddedMaintenance} vacuums it, else each fold would scan an ever longer trail of
+ * dead rows.
  */
 export const scheduleRollupFolding = (
   database: Database,
