@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { expect, test } from 'vitest';
 import { describeEachDatabase } from '../../test/helpers/databases.js';
 import { createTestWorkspace } from '../../test/helpers/workspace.js';
-import { foldRollups, scheduleRollupFolding } from '../db/maintenance.js';
+import { foldRollups, foldWhenIdle, scheduleRollupFolding } from '../db/maintenance.js';
 import { CHANNELS, LIFECYCLE_STAGES } from '../domain/vocabulary.js';
 import { upsertRecords } from '../ingest/upsert.js';
 import { validateBatch } from '../ingest/validate.js';
@@ -39,7 +39,7 @@ const QUERIES: Record<string, string | string[]>[] = [
   { by: 'week', filter: 'touchpoint:billing' },
 ];
 
-describeEachDatabase('feedback pre-aggregates', (database) => {
+describeEachDatabase('feedback pre-aggregates', (database, kind) => {
   const db = () => database().db;
 
   const feedback = (i: number, patch: Record<string, unknown> = {}) => ({
@@ -180,6 +180,59 @@ describeEachDatabase('feedback pre-aggregates', (database) => {
     expect(Number(folded.rows[0]?.n)).toBe(2);
     await expectSame(ws.id);
   });
+
+  // The embedded database's folds: small ones when its connection is free, a full one when overdue.
+  if (kind === 'pglite')
+    test('embedded folds wait for an idle connection, move small steps, and run anyway when overdue', async () => {
+      const ws = await createTestWorkspace(db());
+      const allPending = async () =>
+        Number(
+          (await sql<{ n: number }>`SELECT count(*) AS n FROM feedback_rollup_delta`.execute(db())).rows[0]
+            ?.n,
+        );
+      const waitFor = async (done: () => Promise<boolean>, ms: number) => {
+        const deadline = Date.now() + ms;
+        while (!(await done()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        return done();
+      };
+      const batch = (from: number) =>
+        put(
+          ws.id,
+          'feedback',
+          Array.from({ length: 200 }, (_, i) => feedback(from + i)),
+        );
+      let busy = true;
+      const stop = foldWhenIdle(db(), () => busy, {
+        tickMs: 10,
+        idleStep: 5,
+        overdueMs: 3_000,
+        overdueStep: 1_000,
+        anywayMs: 60_000,
+      });
+      try {
+        // The first fold is overdue (none ran yet): all at once, busy or not.
+        await batch(0);
+        expect(await waitFor(async () => (await allPending()) === 0, 3_000)).toBe(true);
+        // A write while the connection is busy: nothing folds before the overdue time...
+        await batch(200);
+        const pending = await allPending();
+        expect(pending).toBeGreaterThan(10);
+        await new Promise((r) => setTimeout(r, 200));
+        expect(await allPending()).toBe(pending);
+        // ...once it is free, steps of 5 rows.
+        busy = false;
+        expect(await waitFor(async () => (await allPending()) < pending, 2_000)).toBe(true);
+        busy = true;
+        await new Promise((r) => setTimeout(r, 50));
+        const left = await allPending();
+        expect((pending - left) % 5).toBe(0);
+        // Busy for good: the overdue fold takes the rest.
+        expect(await waitFor(async () => (await allPending()) === 0, 6_000)).toBe(true);
+      } finally {
+        await stop();
+      }
+      await expectSame(ws.id);
+    });
 
   test('each query reads the smallest grain that answers it', () => {
     const grain = (query: Record<string, string>) => rollupGrain(cellQuery(1, query));

@@ -28,6 +28,8 @@ export interface Database {
   /** Records the server URL in the embedded lock file so other commands can point to it. */
   announce(url: string): void;
   close(): Promise<void>;
+  /** The embedded database only: whether a statement runs on its one connection or waits for it. */
+  busy?: () => boolean;
 }
 
 /** `DATABASE_URL` selects a PostgreSQL server; otherwise the embedded database in `dataDir`. */
@@ -127,10 +129,12 @@ const connect = async (target: DatabaseTarget, command: string): Promise<Databas
       `Cannot open the embedded database in ${target.dataDir}: ${(error as Error).message}`,
     );
   }
-  const db = new Kysely<Schema>({ dialect: new PGliteDialect(pglite) });
+  const dialect = new PGliteDialect(pglite);
+  const db = new Kysely<Schema>({ dialect });
   return {
     db,
     kind: 'embedded',
+    busy: () => dialect.busy(),
     label: `embedded database in ${target.dataDir}`,
     announce: (url) => lock.update({ url }),
     async close() {

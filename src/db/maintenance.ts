@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { onRecordsWritten } from '../ingest/written.js';
 import { every } from '../timers.js';
 import type { Database, Db } from './index.js';
 
@@ -46,12 +47,6 @@ export const foldRollups = async (db: Db): Promise<number> => {
 
 /** Delta rows one timed fold moves at most: a fold holds the embedded database for its duration. */
 const FOLD_STEP = 5_000;
-/**
- * The embedded database serves one statement at a time, so a request arriving during a fold waits
- * for it: there, folds are small and frequent (the same 5,000 rows a second at most).
- */
-const EMBEDDED_FOLD_STEP = 1_000;
-const EMBEDDED_FOLD_EVERY_MS = 200;
 
 /**
  * Folds the pre-aggregates and refreshes the planner statistics of the record tables. Run after
@@ -65,19 +60,64 @@ export const analyzeRecords = async (db: Db): Promise<void> => {
 };
 
 /**
- * `serve` folds the pre-aggregates continually: on a PostgreSQL server every second, at most 5,000
- * delta rows at a time; on the embedded database, which runs one statement at a time, every 200 ms
- * and at most 1,000 rows, so that a request never waits long behind a fold (a no-op when nothing
- * changed). The delta table is a work queue: on the embedded database
+ * `serve` folds the pre-aggregates continually. On a PostgreSQL server every second, at most 5,000
+ * delta rows at a time (a no-op when nothing changed). On the embedded database see
+ * {@link foldWhenIdle}. The delta table is a work queue: on the embedded database
  * {@link scheduleEmbeddedMaintenance} vacuums it, else each fold would scan an ever longer trail of
  * dead rows.
  */
-export const scheduleRollupFolding = (
-  database: Database,
-  everyMs = database.kind === 'embedded' ? EMBEDDED_FOLD_EVERY_MS : 1_000,
+export const scheduleRollupFolding = (database: Database, everyMs?: number): (() => Promise<void>) =>
+  database.kind === 'embedded' && database.busy
+    ? foldWhenIdle(
+        database.db,
+        database.busy,
+        everyMs ? { ...EMBEDDED_FOLD, tickMs: everyMs } : EMBEDDED_FOLD,
+      )
+    : every(everyMs ?? 1_000, () => foldStep(database.db, FOLD_STEP));
+
+/** Embedded folds (see {@link foldWhenIdle}): a small one when idle, a full step when overdue. */
+export const EMBEDDED_FOLD = {
+  tickMs: 20,
+  idleStep: 48,
+  overdueMs: 250,
+  overdueStep: 1_000,
+  /** A fold even without a write seen in this process (a delete, a script), so none waits long. */
+  anywayMs: 1_000,
+} as const;
+
+/**
+ * The embedded database runs one statement at a time, so requests arriving during a fold wait for
+ * it (≈ 1.2 ms plus ≈ 0.06 ms per delta row in-process, twice that under load). Its folds are
+ * small (at most 48 rows) and start at a moment when no statement runs or waits; when 250 ms
+ * passed since the last fold with writes pending, a full step (1,000 rows) runs anyway, so the
+ * lag stays bounded under a saturating load. A tick with nothing written does nothing, and an
+ * empty fold runs once a second at most.
+ */
+export const foldWhenIdle = (
+  db: Db,
+  busy: () => boolean,
+  options: { [K in keyof typeof EMBEDDED_FOLD]: number } = EMBEDDED_FOLD,
 ): (() => Promise<void>) => {
-  const step = database.kind === 'embedded' ? EMBEDDED_FOLD_STEP : FOLD_STEP;
-  return every(everyMs, () => foldStep(database.db, step));
+  let written = true;
+  let last = 0;
+  const stopListening = onRecordsWritten(() => {
+    written = true;
+  });
+  const stop = every(options.tickMs, async () => {
+    const since = Date.now() - last;
+    if (!written && since < options.anywayMs) return;
+    const overdue = since >= options.overdueMs;
+    if (!overdue && busy()) return;
+    const step = overdue ? options.overdueStep : options.idleStep;
+    // Cleared before the fold: a write during it sets it again.
+    written = false;
+    last = Date.now();
+    if ((await foldStep(db, step)) === step) written = true;
+  });
+  return async () => {
+    stopListening();
+    await stop();
+  };
 };
 
 /**

@@ -23,12 +23,19 @@ import { isPrepared, sqlLiteral, statementName } from './prepared.js';
  * statements inside one PostgreSQL session.
  */
 export class PGliteDialect implements Dialect {
+  private readonly drivers: PGliteDriver[] = [];
   constructor(private readonly pglite: EmbeddedSession) {}
   createAdapter() {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    return new PGliteDriver(this.pglite);
+    const driver = new PGliteDriver(this.pglite);
+    this.drivers.push(driver);
+    return driver;
+  }
+  /** Whether a statement runs on the connection or waits for it. */
+  busy(): boolean {
+    return this.drivers.some((driver) => driver.busy());
   }
   createIntrospector(db: Kysely<unknown>) {
     return new PostgresIntrospector(db);
@@ -42,6 +49,8 @@ class PGliteDriver implements Driver {
   private queue: Promise<void> = Promise.resolve();
   private readonly connection: PGliteConnection;
   private releaseCurrent: (() => void) | null = null;
+  /** Holders and waiters of the connection. */
+  private users = 0;
 
   constructor(pglite: EmbeddedSession) {
     this.connection = new PGliteConnection(pglite);
@@ -49,7 +58,12 @@ class PGliteDriver implements Driver {
 
   async init(): Promise<void> {}
 
+  busy(): boolean {
+    return this.users > 0;
+  }
+
   async acquireConnection(): Promise<DatabaseConnection> {
+    this.users++;
     const previous = this.queue;
     let release!: () => void;
     this.queue = new Promise<void>((resolve) => {
@@ -78,6 +92,7 @@ class PGliteDriver implements Driver {
   async releaseConnection(): Promise<void> {
     const release = this.releaseCurrent;
     this.releaseCurrent = null;
+    this.users--;
     release?.();
   }
 
