@@ -8,8 +8,28 @@ import { migrate } from './migrate.js';
 const insertCustomer = (db: Db, workspaceId: number, externalId: string) =>
   sql`INSERT INTO customer (workspace_id, external_id) VALUES (${workspaceId}, ${externalId})`.execute(db);
 
-describeEachDatabase('database', (database) => {
+describeEachDatabase('database', (database, kind) => {
   const db = () => database().db;
+
+  if (kind === 'pglite')
+    test('the embedded connection says when a statement runs on it or waits for it', async () => {
+      const busy = database().busy;
+      if (!busy) throw new Error('the embedded database reports whether its connection is busy');
+      expect(busy()).toBe(false);
+      // A transaction holds the connection between its statements; a query waits behind it.
+      let waiting: Promise<unknown> | undefined;
+      await db()
+        .transaction()
+        .execute(async (trx) => {
+          await sql`SELECT 1`.execute(trx);
+          expect(busy()).toBe(true);
+          waiting = sql`SELECT 2`.execute(db());
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        });
+      expect(busy()).toBe(true);
+      await waiting;
+      expect(busy()).toBe(false);
+    });
 
   test('concurrent transactions do not interleave: a rolled-back one leaves no trace, the other commits', async () => {
     const ws = await createTestWorkspace(db());
