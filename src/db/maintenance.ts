@@ -45,7 +45,7 @@ export const foldRollups = async (db: Db): Promise<number> => {
   }
 };
 
-/** Delta rows one timed fold moves at most: a fold holds the embedded database for its duration. */
+/** Delta rows one timed fold on a PostgreSQL server moves at most. */
 const FOLD_STEP = 5_000;
 
 /**
@@ -67,7 +67,7 @@ export const analyzeRecords = async (db: Db): Promise<void> => {
  * dead rows.
  */
 export const scheduleRollupFolding = (database: Database, everyMs?: number): (() => Promise<void>) =>
-  database.kind === 'embedded' && database.busy
+  database.busy
     ? foldWhenIdle(
         database.db,
         database.busy,
@@ -88,10 +88,10 @@ export const EMBEDDED_FOLD = {
 /**
  * The embedded database runs one statement at a time, so requests arriving during a fold wait for
  * it (≈ 1.2 ms plus ≈ 0.06 ms per delta row in-process, twice that under load). Its folds are
- * small (at most 48 rows) and start at a moment when no statement runs or waits; when 250 ms
- * passed since the last fold with writes pending, a full step (1,000 rows) runs anyway, so the
- * lag stays bounded under a saturating load. A tick with nothing written does nothing, and an
- * empty fold runs once a second at most.
+ * small (`idleStep` rows) and start at a tick when no statement runs or waits; once `overdueMs`
+ * passed since the last fold with writes pending, a full step runs anyway, so the lag stays
+ * bounded under a saturating load. A tick with nothing written does nothing, and an empty fold
+ * runs every `anywayMs` at most. A failed fold leaves the writes pending for the next tick.
  */
 export const foldWhenIdle = (
   db: Db,
@@ -112,7 +112,12 @@ export const foldWhenIdle = (
     // Cleared before the fold: a write during it sets it again.
     written = false;
     last = Date.now();
-    if ((await foldStep(db, step)) === step) written = true;
+    try {
+      if ((await foldStep(db, step)) === step) written = true;
+    } catch (error) {
+      written = true;
+      throw error;
+    }
   });
   return async () => {
     stopListening();

@@ -23,19 +23,18 @@ import { isPrepared, sqlLiteral, statementName } from './prepared.js';
  * statements inside one PostgreSQL session.
  */
 export class PGliteDialect implements Dialect {
-  private readonly drivers: PGliteDriver[] = [];
+  private driver: PGliteDriver | undefined;
   constructor(private readonly pglite: EmbeddedSession) {}
   createAdapter() {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    const driver = new PGliteDriver(this.pglite);
-    this.drivers.push(driver);
-    return driver;
+    this.driver = new PGliteDriver(this.pglite);
+    return this.driver;
   }
   /** Whether a statement runs on the connection or waits for it. */
   busy(): boolean {
-    return this.drivers.some((driver) => driver.busy());
+    return this.driver?.busy() ?? false;
   }
   createIntrospector(db: Kysely<unknown>) {
     return new PostgresIntrospector(db);
